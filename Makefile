@@ -1,0 +1,55 @@
+# hermod: the commands a newcomer needs. See README.md.
+#   make run    install what is missing, build, start `hermod serve`
+#   make test   install what is missing, build, run every suite
+SHELL := /bin/bash
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 5
+NINJA_JOBS ?= $(shell nproc)
+
+.PHONY: all deps build build-asan build-fuzz run test unit fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+$(BUILD_ASAN)/build.ninja:
+	meson setup $(BUILD_ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+$(BUILD_FUZZ)/build.ninja:
+	CC=clang meson setup $(BUILD_FUZZ) --buildtype=debug -Dfuzz=true -Db_lundef=false
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j $(NINJA_JOBS)
+
+build-asan: deps $(BUILD_ASAN)/build.ninja
+	ninja -C $(BUILD_ASAN) -j $(NINJA_JOBS)
+
+build-fuzz: deps $(BUILD_FUZZ)/build.ninja
+	ninja -C $(BUILD_FUZZ) -j $(NINJA_JOBS)
+
+run: build
+	$(BUILD)/src/cmd/hermod serve
+
+# Every suite: unit tests (plain and ASan+UBSan), integration tests against
+# the real daemon, and a short run of every fuzz target. Ends with
+# "N passed, N failed".
+test: build build-asan build-fuzz
+	/usr/bin/python3 scripts/run-tests --build $(BUILD) --asan $(BUILD_ASAN) \
+		--fuzz $(BUILD_FUZZ) --fuzz-seconds $(FUZZ_SECONDS)
+
+unit: build
+	meson test -C $(BUILD) --print-errorlogs
+
+# Builds the libFuzzer targets; FUZZ_SECONDS=N make fuzz runs each for N s.
+fuzz: build-fuzz
+	/usr/bin/python3 scripts/run-tests --only fuzz --fuzz $(BUILD_FUZZ) \
+		--fuzz-seconds $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
