@@ -1,0 +1,49 @@
+/* Every hermod setting, declared once: section, name, type, default,
+ * bounds, help. `hermod check-config FILE` validates a file against this
+ * table and `hermod help config` prints it. */
+#include "cmd/cmd.h"
+
+#define KIB (1024LL)
+#define MIB (1024LL * 1024)
+#define GIB (1024LL * 1024 * 1024)
+
+const struct config_setting hermod_settings[] = {
+	/* [server] */
+	{"server", "hostname", CONFIG_TYPE_STRING, "localhost", 0, 0,
+		"the name this server gives itself (greetings, Received headers, certificates)"},
+	{"server", "data_dir", CONFIG_TYPE_STRING, "./var", 0, 0,
+		"where mailboxes, the directory, the queue and the certificate live"},
+	{"server", "log_file", CONFIG_TYPE_STRING, "-", 0, 0, "log file, or - for stderr"},
+	{"server", "log_level", CONFIG_TYPE_STRING, "info", 0, 0,
+		"debug, info, warning or error"},
+	{"server", "event_threads", CONFIG_TYPE_INT, "0", 0, 64,
+		"event-loop threads owning the sockets (0: one per core)"},
+	{"server", "worker_threads", CONFIG_TYPE_INT, "0", 0, 1024,
+		"threads running command handlers (0: four per core)"},
+	{"server", "max_connections", CONFIG_TYPE_INT, "10000", 1, 1000000,
+		"connections across all listeners"},
+	{"server", "max_connections_per_ip", CONFIG_TYPE_INT, "200", 0, 1000000,
+		"connections from one client address (0: unlimited)"},
+	{"server", "shutdown_grace", CONFIG_TYPE_TIME, "10s", 0, 3600,
+		"how long commands in flight may run on at shutdown"},
+	{"server", "tls_cert", CONFIG_TYPE_STRING, NULL, 0, 0,
+		"PEM certificate chain (default: a self-signed one in data_dir/tls/)"},
+	{"server", "tls_key", CONFIG_TYPE_STRING, NULL, 0, 0,
+		"PEM private key for tls_cert"},
+	{"server", "default_domain", CONFIG_TYPE_STRING, "example.test", 0, 0,
+		"the domain created with the demo user on first start"},
+	{"server", "create_demo_user", CONFIG_TYPE_BOOL, "yes", 0, 0,
+		"create demo@<default_domain> on first start and print its password"},
+
+	/* [auth] */
+	{"auth", "allow_plaintext", CONFIG_TYPE_BOOL, "no", 0, 0,
+		"allow passwords over connections without TLS (loopback is always allowed)"},
+	{"auth", "max_failures_per_ip", CONFIG_TYPE_INT, "10", 1, 100000,
+		"failed logins from one address within failure_window before it is throttled"},
+	{"auth", "max_failures_per_user", CONFIG_TYPE_INT, "10", 1, 100000,
+		"failed logins for one user within failure_window before it is throttled"},
+	{"auth", "failure_window", CONFIG_TYPE_TIME, "15m", 1, 86400,
+		"how long failed logins are remembered"},
+
+	{NULL, NULL, 0, NULL, 0, 0, NULL},
+};

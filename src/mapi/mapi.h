@@ -1,0 +1,310 @@
+/* The MAPI data model, pure (no I/O): property types and tags, values,
+ * restrictions, sort orders, IDs and error codes, per MS-OXCDATA.
+ *
+ * In memory every string value is UTF-8, whatever its property type
+ * (PT_STRING8 values are converted from their code page when read from the
+ * wire, PT_UNICODE from UTF-16LE); the wire encodings live in
+ * mapi/wire.h. Values are allocated from a pool_t owned by the caller. */
+#ifndef MAPI_MAPI_H
+#define MAPI_MAPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/guid.h"
+#include "core/pool.h"
+
+/* --- Property types (MS-OXCDATA 2.11.1) --- */
+enum mapi_ptype {
+	PT_UNSPECIFIED = 0x0000,
+	PT_NULL = 0x0001,
+	PT_SHORT = 0x0002,    /* PtypInteger16 */
+	PT_LONG = 0x0003,     /* PtypInteger32 */
+	PT_FLOAT = 0x0004,    /* PtypFloating32 */
+	PT_DOUBLE = 0x0005,   /* PtypFloating64 */
+	PT_CURRENCY = 0x0006, /* PtypCurrency: int64, 4 decimal places */
+	PT_APPTIME = 0x0007,  /* PtypFloatingTime */
+	PT_ERROR = 0x000a,    /* PtypErrorCode */
+	PT_BOOLEAN = 0x000b,
+	PT_OBJECT = 0x000d, /* PtypObject / PtypEmbeddedTable: a stream */
+	PT_I8 = 0x0014,     /* PtypInteger64 */
+	PT_STRING8 = 0x001e,
+	PT_UNICODE = 0x001f,
+	PT_SYSTIME = 0x0040, /* PtypTime: FILETIME */
+	PT_CLSID = 0x0048,   /* PtypGuid */
+	PT_SVREID = 0x00fb,  /* PtypServerId */
+	PT_SRESTRICTION = 0x00fd,
+	PT_ACTIONS = 0x00fe, /* PtypRuleAction */
+	PT_BINARY = 0x0102,
+	PT_MV_FLAG = 0x1000,
+	PT_MV_INSTANCE = 0x2000, /* MVI_FLAG: multi-value instance in tables */
+	PT_MV_SHORT = 0x1002,
+	PT_MV_LONG = 0x1003,
+	PT_MV_FLOAT = 0x1004,
+	PT_MV_DOUBLE = 0x1005,
+	PT_MV_CURRENCY = 0x1006,
+	PT_MV_APPTIME = 0x1007,
+	PT_MV_I8 = 0x1014,
+	PT_MV_STRING8 = 0x101e,
+	PT_MV_UNICODE = 0x101f,
+	PT_MV_SYSTIME = 0x1040,
+	PT_MV_CLSID = 0x1048,
+	PT_MV_BINARY = 0x1102,
+};
+
+/* A property tag: ID in the high 16 bits, type in the low 16. */
+#define PROP_TAG(type, id) ((uint32_t)(((uint32_t)(id) << 16) | (uint32_t)(type)))
+#define PROP_ID(tag) ((uint16_t)((uint32_t)(tag) >> 16))
+#define PROP_TYPE(tag) ((uint16_t)((uint32_t)(tag)&0xffff))
+#define CHANGE_PROP_TYPE(tag, type) (((uint32_t)(tag)&0xffff0000u) | (uint32_t)(type))
+/* Named properties are mapped to IDs from 0x8000 up (MS-OXCDATA 2.9). */
+#define PROP_ID_NAMED_MIN 0x8000
+#define PROP_ID_NAMED_MAX 0xfffe
+
+/* --- Values --- */
+struct mapi_binary {
+	uint32_t cb;
+	uint8_t *pb;
+};
+
+/* A multi-valued property: count elements of the base type. */
+struct mapi_mv {
+	uint32_t count;
+	union {
+		int16_t *i;
+		int32_t *l;
+		float *flt;
+		double *dbl;
+		int64_t *cur;
+		double *at;
+		int64_t *li;
+		char **str; /* UTF-8 */
+		uint64_t *ft;
+		struct guid *guid;
+		struct mapi_binary *bin;
+	};
+};
+
+struct mapi_restriction;
+
+union mapi_pvalue {
+	int16_t i;      /* PT_SHORT */
+	int32_t l;      /* PT_LONG */
+	float flt;      /* PT_FLOAT */
+	double dbl;     /* PT_DOUBLE */
+	int64_t cur;    /* PT_CURRENCY */
+	double at;      /* PT_APPTIME */
+	uint32_t err;   /* PT_ERROR: an ec code */
+	bool b;         /* PT_BOOLEAN */
+	int64_t li;     /* PT_I8 */
+	char *str;      /* PT_STRING8, PT_UNICODE: UTF-8, NUL-terminated */
+	uint64_t ft;    /* PT_SYSTIME */
+	struct guid *guid;              /* PT_CLSID */
+	struct mapi_binary bin;         /* PT_BINARY, PT_SVREID, PT_OBJECT (inline) */
+	struct mapi_restriction *res;   /* PT_SRESTRICTION */
+	struct mapi_mv mv;              /* PT_MV_* */
+};
+
+struct mapi_propval {
+	uint32_t tag;
+	union mapi_pvalue v;
+};
+
+/* A set of property values (a row, an object's properties). */
+struct mapi_propvals {
+	uint32_t count;
+	struct mapi_propval *vals;
+};
+
+/* A list of property tags (columns). */
+struct mapi_tags {
+	uint32_t count;
+	uint32_t *tags;
+};
+
+/* --- Restrictions (MS-OXCDATA 2.12) --- */
+enum mapi_res_type {
+	RES_AND = 0x00,
+	RES_OR = 0x01,
+	RES_NOT = 0x02,
+	RES_CONTENT = 0x03,
+	RES_PROPERTY = 0x04,
+	RES_COMPAREPROPS = 0x05,
+	RES_BITMASK = 0x06,
+	RES_SIZE = 0x07,
+	RES_EXIST = 0x08,
+	RES_SUBRESTRICTION = 0x09,
+	RES_COMMENT = 0x0a,
+	RES_COUNT = 0x0b,
+};
+
+/* Relational operators (MS-OXCDATA 2.12.5). */
+enum mapi_relop {
+	RELOP_LT = 0x00,
+	RELOP_LE = 0x01,
+	RELOP_GT = 0x02,
+	RELOP_GE = 0x03,
+	RELOP_EQ = 0x04,
+	RELOP_NE = 0x05,
+	RELOP_RE = 0x06, /* regular expression (MS-OXCDATA: LIKE) */
+	RELOP_MEMBER_OF_DL = 0x64,
+};
+
+/* Content restriction FuzzyLevel (MS-OXCDATA 2.12.4): low word and flags. */
+#define FL_FULLSTRING 0x00000000u
+#define FL_SUBSTRING 0x00000001u
+#define FL_PREFIX 0x00000002u
+#define FL_IGNORECASE 0x00010000u
+#define FL_IGNORENONSPACE 0x00020000u
+#define FL_LOOSE 0x00040000u
+
+#define BMR_EQZ 0x00
+#define BMR_NEZ 0x01
+
+struct mapi_restriction {
+	enum mapi_res_type type;
+	union {
+		struct { /* RES_AND, RES_OR */
+			uint32_t count;
+			struct mapi_restriction *res;
+		} and_or;
+		struct { /* RES_NOT */
+			struct mapi_restriction *res;
+		} not_;
+		struct { /* RES_CONTENT */
+			uint32_t fuzzy_level;
+			uint32_t proptag;
+			struct mapi_propval prop;
+		} content;
+		struct { /* RES_PROPERTY */
+			enum mapi_relop relop;
+			uint32_t proptag;
+			struct mapi_propval prop;
+		} property;
+		struct { /* RES_COMPAREPROPS */
+			enum mapi_relop relop;
+			uint32_t proptag1, proptag2;
+		} compare_props;
+		struct { /* RES_BITMASK */
+			uint8_t relop; /* BMR_EQZ, BMR_NEZ */
+			uint32_t proptag;
+			uint32_t mask;
+		} bitmask;
+		struct { /* RES_SIZE */
+			enum mapi_relop relop;
+			uint32_t proptag;
+			uint32_t size;
+		} size;
+		struct { /* RES_EXIST */
+			uint32_t proptag;
+		} exist;
+		struct { /* RES_SUBRESTRICTION: PR_MESSAGE_RECIPIENTS or PR_MESSAGE_ATTACHMENTS */
+			uint32_t subobject;
+			struct mapi_restriction *res;
+		} sub;
+		struct { /* RES_COMMENT */
+			uint8_t count;
+			struct mapi_propval *props;
+			struct mapi_restriction *res; /* may be NULL */
+		} comment;
+		struct { /* RES_COUNT */
+			uint32_t count;
+			struct mapi_restriction *res;
+		} count;
+	};
+};
+
+/* --- Sort orders (MS-OXCDATA 2.13) --- */
+#define TABLE_SORT_ASCEND 0x00
+#define TABLE_SORT_DESCEND 0x01
+#define TABLE_SORT_MAXIMUM_CATEGORY 0x04
+
+struct mapi_sort {
+	uint32_t proptag;
+	uint8_t order;
+};
+
+struct mapi_sort_order {
+	uint16_t count;
+	uint16_t categories;
+	uint16_t expanded;
+	struct mapi_sort *sorts;
+};
+
+/* --- IDs (MS-OXCDATA 2.2.1) --- */
+/* A Folder ID, Message ID or change number as the 8 bytes on the wire read
+ * as a little-endian integer: ReplicaId (2 bytes, little-endian) then
+ * GlobalCounter (6 bytes, big-endian). */
+typedef uint64_t mapi_id_t;
+
+static inline mapi_id_t mapi_id_make(uint16_t replid, uint64_t globcnt)
+{
+	uint64_t v = replid;
+	for (int i = 0; i < 6; i++)
+		v |= ((globcnt >> (8 * (5 - i))) & 0xff) << (16 + 8 * i);
+	return v;
+}
+
+static inline uint16_t mapi_id_replid(mapi_id_t id)
+{
+	return (uint16_t)(id & 0xffff);
+}
+
+static inline uint64_t mapi_id_globcnt(mapi_id_t id)
+{
+	uint64_t g = 0;
+	for (int i = 0; i < 6; i++)
+		g = (g << 8) | ((id >> (16 + 8 * i)) & 0xff);
+	return g;
+}
+
+/* --- Error codes (MS-OXCDATA 2.4) --- */
+/* The full list with names is in mapi/errors.h; these are the ones every
+ * layer uses. Functions that "return an ec" return one of these (ecSuccess
+ * is 0). */
+enum mapi_ec {
+	ecSuccess = 0x00000000,
+	ecUnknownUser = 0x000003EB,
+	ecServerOOM = 0x000003F0,
+	ecLoginFailure = 0x000003F2,
+	ecNullObject = 0x000004B9,
+	ecQuotaExceeded = 0x000004D9,
+	ecMaxAttachmentExceeded = 0x000004DB,
+	ecNotImplemented = 0x80040FFF,
+	ecError = 0x80004005,
+	ecMAPIOOM = 0x8007000E,
+	ecAccessDenied = 0x80070005,
+	ecInvalidParam = 0x80070057,
+	ecNotSupported = 0x80040102,
+	ecBadCharWidth = 0x80040103,
+	ecStringTooLong = 0x80040105,
+	ecUnknownFlags = 0x80040106,
+	ecInvalidEntryId = 0x80040107,
+	ecInvalidObject = 0x80040108,
+	ecObjectModified = 0x80040109,
+	ecObjectDeleted = 0x8004010A,
+	ecBusy = 0x8004010B,
+	ecNotEnoughDisk = 0x8004010D,
+	ecNotEnoughResources = 0x8004010E,
+	ecNotFound = 0x8004010F,
+	ecVersionMismatch = 0x80040110,
+	ecLogonFailed = 0x80040111,
+	ecTooComplex = 0x80040117,
+	ecComputed = 0x8004011A,
+	ecCorruptData = 0x8004011B,
+	ecTimeout = 0x80040401,
+	ecTableTooBig = 0x80040403,
+	ecInvalidBookmark = 0x80040405,
+	ecNotInQueue = 0x80040601,
+	ecDuplicateName = 0x80040604,
+	ecNotInitialized = 0x80040605,
+	ecFolderHasChildren = 0x80040609,
+	ecFolderHasContents = 0x8004060A,
+	ecFolderCycle = 0x8004060B,
+	ecTooBig = 0x80040305,
+	ecNoReceiveFolder = 0x80040606,
+	ecInvalidCollapseState = 0x80040811,
+};
+
+#endif
