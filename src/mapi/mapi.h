@@ -123,6 +123,17 @@ struct mapi_tags {
 	uint32_t *tags;
 };
 
+/* --- Named properties (MS-OXCDATA 2.6.1 PropertyName) --- */
+#define MNID_ID 0x00
+#define MNID_STRING 0x01
+
+struct mapi_propname {
+	struct guid guid; /* the property set */
+	uint8_t kind;     /* MNID_ID or MNID_STRING */
+	uint32_t lid;     /* MNID_ID */
+	char *name;       /* MNID_STRING, UTF-8 */
+};
+
 /* --- Restrictions (MS-OXCDATA 2.12) --- */
 enum mapi_res_type {
 	RES_AND = 0x00,
