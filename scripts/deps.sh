@@ -9,7 +9,7 @@ PKGS=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 	libevent-dev libssl-dev libsqlite3-dev libxml2-dev libxml2-utils
 	libgmime-3.0-dev libical-dev libcrypt-dev libc-ares-dev libinih-dev
-	zlib1g-dev libcmocka-dev
+	zlib1g-dev libcmocka-dev libglib2.0-dev
 	openssl curl python3 python3-pytest python3-exchangelib python3-impacket
 	swaks tnef isync python3-aiosmtpd
 )

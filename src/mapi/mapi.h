@@ -14,6 +14,7 @@
 
 #include "core/guid.h"
 #include "core/pool.h"
+#include "mapi/errors.h"
 
 /* --- Property types (MS-OXCDATA 2.11.1) --- */
 enum mapi_ptype {
@@ -58,6 +59,20 @@ enum mapi_ptype {
 #define PROP_ID(tag) ((uint16_t)((uint32_t)(tag) >> 16))
 #define PROP_TYPE(tag) ((uint16_t)((uint32_t)(tag)&0xffff))
 #define CHANGE_PROP_TYPE(tag, type) (((uint32_t)(tag)&0xffff0000u) | (uint32_t)(type))
+/* MVI_FLAG: a multi-valued column expanded to one row per value. */
+#define MVI_FLAG (PT_MV_FLAG | PT_MV_INSTANCE)
+
+static inline bool mapi_ptype_is_mv(uint16_t type)
+{
+	return (type & PT_MV_FLAG) != 0;
+}
+
+/* PT_STRING8 and PT_UNICODE (and their MV forms) hold the same in memory. */
+static inline bool mapi_ptype_is_string(uint16_t type)
+{
+	type &= (uint16_t)~(PT_MV_FLAG | PT_MV_INSTANCE);
+	return type == PT_STRING8 || type == PT_UNICODE;
+}
 /* Named properties are mapped to IDs from 0x8000 up (MS-OXCDATA 2.9). */
 #define PROP_ID_NAMED_MIN 0x8000
 #define PROP_ID_NAMED_MAX 0xfffe
@@ -101,7 +116,9 @@ union mapi_pvalue {
 	char *str;      /* PT_STRING8, PT_UNICODE: UTF-8, NUL-terminated */
 	uint64_t ft;    /* PT_SYSTIME */
 	struct guid *guid;              /* PT_CLSID */
-	struct mapi_binary bin;         /* PT_BINARY, PT_SVREID, PT_OBJECT (inline) */
+	/* PT_BINARY, PT_SVREID, PT_OBJECT (inline data), PT_ACTIONS (the raw
+	 * RuleAction buffer of [MS-OXORULE] 2.2.5, parsed by its user) */
+	struct mapi_binary bin;
 	struct mapi_restriction *res;   /* PT_SRESTRICTION */
 	struct mapi_mv mv;              /* PT_MV_* */
 };
@@ -111,10 +128,13 @@ struct mapi_propval {
 	union mapi_pvalue v;
 };
 
-/* A set of property values (a row, an object's properties). */
+/* A set of property values (a row, an object's properties). Build one
+ * with mapi/propval.h (mapi_propvals_set keeps at most one value per
+ * property ID and grows vals from a pool); a zeroed struct is empty. */
 struct mapi_propvals {
 	uint32_t count;
 	struct mapi_propval *vals;
+	uint32_t cap; /* entries allocated in vals */
 };
 
 /* A list of property tags (columns). */
@@ -271,51 +291,7 @@ static inline uint64_t mapi_id_globcnt(mapi_id_t id)
 }
 
 /* --- Error codes (MS-OXCDATA 2.4) --- */
-/* The full list with names is in mapi/errors.h; these are the ones every
- * layer uses. Functions that "return an ec" return one of these (ecSuccess
- * is 0). */
-enum mapi_ec {
-	ecSuccess = 0x00000000,
-	ecUnknownUser = 0x000003EB,
-	ecServerOOM = 0x000003F0,
-	ecLoginFailure = 0x000003F2,
-	ecNullObject = 0x000004B9,
-	ecQuotaExceeded = 0x000004D9,
-	ecMaxAttachmentExceeded = 0x000004DB,
-	ecNotImplemented = 0x80040FFF,
-	ecError = 0x80004005,
-	ecMAPIOOM = 0x8007000E,
-	ecAccessDenied = 0x80070005,
-	ecInvalidParam = 0x80070057,
-	ecNotSupported = 0x80040102,
-	ecBadCharWidth = 0x80040103,
-	ecStringTooLong = 0x80040105,
-	ecUnknownFlags = 0x80040106,
-	ecInvalidEntryId = 0x80040107,
-	ecInvalidObject = 0x80040108,
-	ecObjectModified = 0x80040109,
-	ecObjectDeleted = 0x8004010A,
-	ecBusy = 0x8004010B,
-	ecNotEnoughDisk = 0x8004010D,
-	ecNotEnoughResources = 0x8004010E,
-	ecNotFound = 0x8004010F,
-	ecVersionMismatch = 0x80040110,
-	ecLogonFailed = 0x80040111,
-	ecTooComplex = 0x80040117,
-	ecComputed = 0x8004011A,
-	ecCorruptData = 0x8004011B,
-	ecTimeout = 0x80040401,
-	ecTableTooBig = 0x80040403,
-	ecInvalidBookmark = 0x80040405,
-	ecNotInQueue = 0x80040601,
-	ecDuplicateName = 0x80040604,
-	ecNotInitialized = 0x80040605,
-	ecFolderHasChildren = 0x80040609,
-	ecFolderHasContents = 0x8004060A,
-	ecFolderCycle = 0x8004060B,
-	ecTooBig = 0x80040305,
-	ecNoReceiveFolder = 0x80040606,
-	ecInvalidCollapseState = 0x80040811,
-};
+/* enum mapi_ec (ecSuccess = 0, ecNotFound, ...) and mapi_ec_name() are
+ * generated from src/mapi/errors.tsv into mapi/errors.h. */
 
 #endif
