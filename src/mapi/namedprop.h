@@ -17,16 +17,7 @@
 #include "mapi/mapi.h"
 #include "mapi/namedprops.h"
 
-/* PropertyName Kind ([MS-OXCDATA] 2.6.1). */
-#define MNID_ID 0x00
-#define MNID_STRING 0x01
-
-struct mapi_propname {
-	struct guid guid;
-	uint8_t kind; /* MNID_ID or MNID_STRING */
-	uint32_t lid; /* MNID_ID */
-	char *name;   /* MNID_STRING: UTF-8 */
-};
+/* struct mapi_propname, MNID_ID and MNID_STRING are in mapi/mapi.h. */
 
 /* Property sets ([MS-OXPROPS] 1.3.2 and the sets its properties name). */
 extern const struct guid PS_MAPI;
