@@ -44,6 +44,9 @@ const struct config_setting hermod_settings[] = {
 		"failed logins for one user within failure_window before it is throttled"},
 	{"auth", "failure_window", CONFIG_TYPE_TIME, "15m", 1, 86400,
 		"how long failed logins are remembered"},
+	{"auth", "password_hash_cost", CONFIG_TYPE_INT, "5", 1, 11,
+		"yescrypt cost of new password hashes (each step doubles time and memory; "
+		"5 takes about 80 ms)"},
 
 	{NULL, NULL, 0, NULL, 0, 0, NULL},
 };
