@@ -123,7 +123,8 @@ struct directory_user_spec {
 
 /* Creates a user. The address must be a valid dot-atom address in an
  * existing domain and not yet taken by any user, alias or group. Returns
- * 0 with the new user in *user_r (from pool; user_r may be NULL), or -1. */
+ * 0 with the new user in *user_r (from pool), or -1. user_r and pool may
+ * both be NULL when the caller does not need the result. */
 int directory_user_add(struct directory *dir, const struct directory_user_spec *spec, pool_t *pool,
 	struct directory_user **user_r, const char **error_r);
 /* Finds a user by primary address or alias. 1 found, 0 none (or not an
@@ -209,7 +210,7 @@ struct directory_recipient {
 };
 
 /* Creates a group; the address follows the user rules. 0 with *group_r
- * (may be NULL), or -1. */
+ * (from pool; both may be NULL), or -1. */
 int directory_group_add(struct directory *dir, const char *address, const char *display_name,
 	pool_t *pool, struct directory_group **group_r, const char **error_r);
 /* 1 found, 0 none, -1 error. */
