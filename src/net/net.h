@@ -13,7 +13,15 @@
  * command, overflow, timeout and close (called on workers).
  *
  * Threads: every net_conn_* function may be called from any thread unless
- * it says otherwise. */
+ * it says otherwise.
+ *
+ * Output written during a job is corked: it goes to the socket when the
+ * job returns, when 64 KiB are pending, or on net_conn_flush.
+ *
+ * Closing: when the server closes a connection whose client is still
+ * sending (an endless line, garbage, input discarded at close), the socket
+ * is half-closed and drained for up to 2 s before it is closed, so the last
+ * reply is not destroyed by a TCP reset. See docs/net.md. */
 #ifndef NET_NET_H
 #define NET_NET_H
 
@@ -76,19 +84,27 @@ struct net_server_config {
 	unsigned event_threads;      /* 0: one per core, at least 1 */
 	unsigned worker_threads;     /* 0: 4 per core, at least 4 */
 	unsigned max_connections;    /* across all listeners; 0: 10000 */
-	unsigned max_conns_per_ip;   /* 0: unlimited */
+	/* 0: unlimited. IPv6 clients are counted by /64 (RFC 6177: one site
+	 * gets a whole /64), IPv4 clients by address. Connections over a
+	 * limit are closed right after accept(), before any callback, and
+	 * logged (at most one line a second). */
+	unsigned max_conns_per_ip;
 	size_t output_high_water;    /* a writer blocks above this; 0: 1 MiB */
 	unsigned shutdown_grace_ms;  /* how long in-flight commands may finish; 0: 10 s */
 };
 
 struct net_listener_config {
 	/* "127.0.0.1:1143", "[::1]:1143", "0.0.0.0:25", "[::]:25", "*:25"
-	 * ("*": all IPv4 and IPv6 addresses) */
+	 * ("*": all IPv4 and IPv6 addresses; "[::]" is IPv6 only, so it can
+	 * be combined with "0.0.0.0"). A host name binds every address it
+	 * resolves to ("localhost:1143"). Port 0 picks a free port, the same
+	 * for all the listener's sockets. */
 	const char *address;
 	const struct net_protocol *protocol;
 	void *protocol_ctx;   /* shared by all its connections: net_conn_protocol_ctx */
 	bool implicit_tls;    /* TLS from the first byte (IMAPS, POP3S, submissions, HTTPS) */
-	SSL_CTX *tls;         /* for implicit TLS and STARTTLS; NULL: no TLS offered */
+	SSL_CTX *tls;         /* for implicit TLS and STARTTLS; NULL: no TLS offered.
+			       * The server keeps a reference of its own. */
 	size_t max_command;   /* largest complete command frame() may return; 0: 64 KiB */
 	unsigned idle_timeout_s; /* 0: 300 */
 };
@@ -100,18 +116,35 @@ struct net_server *net_server_new(const struct net_server_config *cfg, const cha
  * 0, or -1 with *error_r naming the address and the reason. */
 int net_server_listen(struct net_server *srv, const struct net_listener_config *cfg,
 	const char **error_r);
-/* The port actually bound by the n-th listener (useful with port 0). */
+/* The port actually bound by the n-th successful net_server_listen (from
+ * 0; useful with port 0), or -1. */
 int net_server_listener_port(struct net_server *srv, unsigned n);
-/* Runs until net_server_shutdown or SIGTERM/SIGINT (when catch_signals).
- * Returns 0 after a clean shutdown: no longer accepting, commands in
- * flight finished (or the grace period passed), every connection closed. */
+/* Runs until net_server_shutdown or SIGTERM/SIGINT (when catch_signals),
+ * on the calling thread (the loops and workers get threads of their own);
+ * once per server. Ignores SIGPIPE for the whole process. Shutting down:
+ * the listeners close; idle connections get on_shutdown; a job in flight
+ * finishes, its reply is flushed, then on_shutdown; pipelined input is
+ * dropped. After shutdown_grace_ms the sockets still open are cut (a
+ * blocked net_conn_write returns -1) and run waits for the jobs still
+ * running to return. Returns 0 after a clean shutdown (every connection
+ * closed, every on_close run, every queued background job run), -1 if
+ * threads could not be started. */
 int net_server_run(struct net_server *srv, bool catch_signals);
-/* Asks a running server to shut down; async-signal-safe. */
+/* Asks a server to shut down; async-signal-safe, callable from any
+ * thread, also before run (which then returns at once). */
 void net_server_shutdown(struct net_server *srv);
+/* Frees a server that is not running (never run, or run returned).
+ * Connection references still held stay valid: net_conn_* calls on them
+ * return -1 or do nothing. */
 void net_server_free(struct net_server **srv);
 /* Runs fn(ctx) on a worker thread (background work not tied to a
- * connection: queue runs, cleanup). Callable before run. */
+ * connection: queue runs, cleanup). Callable before run; jobs still queued
+ * at shutdown run before net_server_run returns; after that, fn runs on
+ * the calling thread. */
 void net_server_submit(struct net_server *srv, void (*fn)(void *ctx), void *ctx);
+/* Raises the soft RLIMIT_NOFILE to the hard limit (each connection is a
+ * descriptor). Returns 0 and the new limit in *limit_r (optional), or -1. */
+int net_raise_fd_limit(unsigned long *limit_r);
 
 /* --- Connections --- */
 
@@ -134,30 +167,45 @@ bool net_conn_is_tls(struct net_conn *conn);
 /* True when the listener has a TLS context (STARTTLS can be offered). */
 bool net_conn_tls_available(struct net_conn *conn);
 
-/* Queues bytes for the client. From a worker running this connection's
- * job, blocks while the output is above the high-water mark (back-pressure
- * for huge responses). Returns 0, or -1 when the connection is gone (the
- * handler should stop producing output). */
+/* Queues bytes for the client. From the thread running this connection's
+ * job, blocks while the output is above output_high_water until the
+ * socket has taken half of it (back-pressure for huge responses; the
+ * output then stays within output_high_water + 64 KiB); from any other
+ * thread (including frame() on the event loop) it never blocks. Returns 0,
+ * or -1 when the connection is gone (the handler should stop producing
+ * output). */
 int net_conn_write(struct net_conn *conn, const void *data, size_t len);
 int net_conn_write_str(struct net_conn *conn, const char *s);
 int net_conn_printf(struct net_conn *conn, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Sends what this job wrote so far now rather than when it returns (for a
+ * handler that writes a progress line, then works on). */
+void net_conn_flush(struct net_conn *conn);
+/* Bytes written and not yet taken by the socket (including TLS records
+ * not yet sent). */
+size_t net_conn_output_pending(struct net_conn *conn);
 
-/* Closes the connection after the output is flushed. Input already
- * buffered is discarded. */
+/* Closes the connection after the output is flushed (once the current job,
+ * if any, has returned). Input already buffered is discarded. */
 void net_conn_close(struct net_conn *conn);
 /* Sets the idle timeout in seconds (IMAP's 30 minutes after login, SMTP's
- * 5 minutes). */
+ * 5 minutes); 0 restores the listener's. The idle clock runs while the
+ * connection waits for a command (not while a job runs or it is paused);
+ * a peer that takes no output for this long is cut off as well. From a
+ * job: it takes effect when the job returns. */
 void net_conn_set_idle_timeout(struct net_conn *conn, unsigned seconds);
 /* Sets the largest command frame() may return from now on (e.g. after an
- * IMAP APPEND literal is announced, or for an HTTP body). */
+ * IMAP APPEND literal is announced, or for an HTTP body); 0 restores the
+ * listener's. Input beyond it is not read from the socket until a command
+ * has been taken, so a flooding client is throttled by TCP. */
 void net_conn_set_max_command(struct net_conn *conn, size_t max);
 
 /* From the handler of the command that accepted STARTTLS (after writing
  * its positive reply): when the handler returns, the reply is flushed,
  * input the client sent after the command is discarded (RFC 3207 4.2:
  * no pipelining across STARTTLS) and the TLS handshake starts. Returns 0,
- * or -1 if the listener has no TLS context or TLS is already on. */
+ * or -1 if the listener has no TLS context, TLS is already on, or the
+ * caller is not this connection's job. */
 int net_conn_starttls(struct net_conn *conn);
 
 /* Runs fn(conn, arg) as a job of this connection on a worker, serialized
