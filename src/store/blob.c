@@ -1,0 +1,445 @@
+/* The blob store: immutable values named by their SHA-256, shared by every
+ * mailbox of the data directory (one copy of a message delivered to many
+ * local recipients).
+ *
+ * Layout: blobs/ab/cd/<64 hex digits>, temporary files in blobs/tmp/.
+ * A blob is written to a temporary file, fsynced and renamed into place
+ * (then its directory fsynced) before any transaction that references it
+ * commits, so a committed row never names a blob that a crash lost.
+ *
+ * Garbage collection (store_blob_gc) is mark and sweep with a grace
+ * period, safe against concurrent writers in this process or another:
+ * - whoever is about to reference a blob first "puts" or "pins" it, which
+ *   sets its mtime to now, and commits the reference within the grace
+ *   period (transactions last milliseconds; the grace period is a day);
+ * - the GC notes T0, reads every mailbox's blob_refs (mark), then for each
+ *   unmarked blob whose mtime is older than T0 - grace, renames it to a
+ *   trash name, checks the mtime again on the renamed file (a pin that
+ *   raced in between shows) and only then unlinks it, or renames it back.
+ * A reference committed after the mark was pinned after T0 - grace, so
+ * its blob's mtime protects it; a pin that finds the file renamed away
+ * gets ENOENT and the writer writes the blob again. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/hex.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "store/store_int.h"
+
+void store_blob_path(struct store *store, const uint8_t sha[32], char *out, size_t outlen)
+{
+	static const char hx[] = "0123456789abcdef";
+	char h[65];
+	for (int i = 0; i < 32; i++) {
+		h[2 * i] = hx[sha[i] >> 4];
+		h[2 * i + 1] = hx[sha[i] & 15];
+	}
+	h[64] = '\0';
+	snprintf(out, outlen, "%s/%.2s/%.2s/%s", store->blob_dir, h, h + 2, h);
+}
+
+static int fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+/* mkdir that fsyncs the parent when it created something. */
+static int mkdir_durable(const char *path, const char *parent)
+{
+	if (mkdir(path, 0750) == 0)
+		return fsync_dir(parent);
+	return errno == EEXIST ? 0 : -1;
+}
+
+/* Creates blobs/ab/cd for a final path. */
+static int blob_dirs(struct store *store, const char *final)
+{
+	size_t base = strlen(store->blob_dir);
+	char d1[4096], d2[4096];
+	snprintf(d1, sizeof(d1), "%.*s", (int)(base + 3), final);
+	snprintf(d2, sizeof(d2), "%.*s", (int)(base + 6), final);
+	if (mkdir_durable(d1, store->blob_dir) < 0)
+		return -1;
+	return mkdir_durable(d2, d1);
+}
+
+static uint32_t errno_ec(int e)
+{
+	if (e == ENOSPC || e == EDQUOT)
+		return ecNotEnoughDisk;
+	if (e == ENOENT)
+		return ecNotFound;
+	return ecError;
+}
+
+struct store_blob_writer {
+	struct store *store;
+	int fd;
+	char tmp[4096];
+	EVP_MD_CTX *md;
+	uint64_t size;
+};
+
+struct store_blob_writer *store_blob_writer_new(struct store *store, const char **error_r)
+{
+	struct store_blob_writer *w = xcalloc(1, sizeof(*w));
+	w->store = store;
+	uint64_t seq = atomic_fetch_add(&store->tmp_seq, 1);
+	snprintf(w->tmp, sizeof(w->tmp), "%s/%ld-%llu.tmp", store->blob_tmp_dir, (long)getpid(),
+		(unsigned long long)seq);
+	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (w->fd < 0) {
+		if (error_r != NULL)
+			*error_r = strerror(errno);
+		log_error(NULL, "store: blob: %s: %s", w->tmp, strerror(errno));
+		free(w);
+		return NULL;
+	}
+	w->md = EVP_MD_CTX_new();
+	if (w->md == NULL || EVP_DigestInit_ex(w->md, EVP_sha256(), NULL) != 1)
+		log_panic(NULL, "store: blob: SHA-256 unavailable");
+	return w;
+}
+
+uint32_t store_blob_writer_write(struct store_blob_writer *w, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	EVP_DigestUpdate(w->md, p, n);
+	while (n > 0) {
+		ssize_t r = write(w->fd, b, n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error(NULL, "store: blob: write %s: %s", w->tmp, strerror(errno));
+			return errno_ec(errno);
+		}
+		b += r;
+		n -= (size_t)r;
+		w->size += (uint64_t)r;
+	}
+	return ecSuccess;
+}
+
+uint64_t store_blob_writer_size(const struct store_blob_writer *w)
+{
+	return w->size;
+}
+
+void store_blob_writer_abort(struct store_blob_writer **wp)
+{
+	struct store_blob_writer *w = *wp;
+	if (w == NULL)
+		return;
+	*wp = NULL;
+	close(w->fd);
+	unlink(w->tmp);
+	EVP_MD_CTX_free(w->md);
+	free(w);
+}
+
+uint32_t store_blob_writer_finish(struct store_blob_writer **wp, struct store_blob_ref *ref_r)
+{
+	struct store_blob_writer *w = *wp;
+	unsigned int mdlen = 0;
+	EVP_DigestFinal_ex(w->md, ref_r->sha256, &mdlen);
+	ref_r->size = w->size;
+	char final[4096];
+	store_blob_path(w->store, ref_r->sha256, final, sizeof(final));
+	/* Same content already stored: refresh its time stamp and drop ours. */
+	if (utimensat(AT_FDCWD, final, NULL, 0) == 0) {
+		store_blob_writer_abort(wp);
+		return ecSuccess;
+	}
+	uint32_t ec = ecSuccess;
+	if (fsync(w->fd) < 0) {
+		log_error(NULL, "store: blob: fsync %s: %s", w->tmp, strerror(errno));
+		ec = errno_ec(errno);
+	} else if (blob_dirs(w->store, final) < 0) {
+		log_error(NULL, "store: blob: mkdir for %s: %s", final, strerror(errno));
+		ec = errno_ec(errno);
+	} else if (rename(w->tmp, final) < 0) {
+		log_error(NULL, "store: blob: rename to %s: %s", final, strerror(errno));
+		ec = errno_ec(errno);
+	} else {
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(final, '/') - final), final);
+		if (fsync_dir(dir) < 0) {
+			log_error(NULL, "store: blob: fsync %s: %s", dir, strerror(errno));
+			ec = errno_ec(errno);
+		}
+		w->tmp[0] = '\0'; /* nothing left to unlink */
+	}
+	close(w->fd);
+	if (w->tmp[0] != '\0')
+		unlink(w->tmp);
+	EVP_MD_CTX_free(w->md);
+	free(w);
+	*wp = NULL;
+	return ec;
+}
+
+uint32_t store_blob_put(struct store *store, const void *data, size_t len,
+	struct store_blob_ref *ref_r)
+{
+	/* Hash first: when the blob exists (every recipient after the first)
+	 * nothing is written. */
+	unsigned int mdlen = 0;
+	EVP_Digest(data, len, ref_r->sha256, &mdlen, EVP_sha256(), NULL);
+	ref_r->size = len;
+	char final[4096];
+	store_blob_path(store, ref_r->sha256, final, sizeof(final));
+	if (utimensat(AT_FDCWD, final, NULL, 0) == 0)
+		return ecSuccess;
+	struct store_blob_writer *w = store_blob_writer_new(store, NULL);
+	if (w == NULL)
+		return ecError;
+	uint32_t ec = store_blob_writer_write(w, data, len);
+	if (ec != ecSuccess) {
+		store_blob_writer_abort(&w);
+		return ec;
+	}
+	return store_blob_writer_finish(&w, ref_r);
+}
+
+uint32_t store_blob_pin(struct store *store, const struct store_blob_ref *ref)
+{
+	char final[4096];
+	store_blob_path(store, ref->sha256, final, sizeof(final));
+	if (utimensat(AT_FDCWD, final, NULL, 0) == 0)
+		return ecSuccess;
+	log_error(NULL, "store: blob %s: %s", final, strerror(errno));
+	return errno_ec(errno);
+}
+
+uint32_t store_blob_open_fd(struct store *store, const struct store_blob_ref *ref, int *fd_r)
+{
+	char final[4096];
+	store_blob_path(store, ref->sha256, final, sizeof(final));
+	int fd = open(final, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno_ec(errno);
+	*fd_r = fd;
+	return ecSuccess;
+}
+
+uint32_t store_blob_read(struct store *store, const struct store_blob_ref *ref, uint64_t offset,
+	size_t len, struct buf *out)
+{
+	int fd;
+	uint32_t ec = store_blob_open_fd(store, ref, &fd);
+	if (ec != ecSuccess)
+		return ec;
+	if (offset >= ref->size)
+		len = 0;
+	else if (len > ref->size - offset)
+		len = (size_t)(ref->size - offset);
+	unsigned char *dst = buf_append_space(out, len);
+	size_t got = 0;
+	while (got < len) {
+		ssize_t r = pread(fd, dst + got, len - got, (off_t)(offset + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			ec = r < 0 ? errno_ec(errno) : ecCorruptData;
+			break;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	if (ec != ecSuccess)
+		buf_truncate(out, out->len - len);
+	return ec;
+}
+
+uint32_t store_blob_load(struct store *store, uint32_t tag, const struct store_blob_ref *ref,
+	pool_t *pool, union mapi_pvalue *v)
+{
+	struct buf b;
+	buf_init(&b, pool);
+	uint32_t ec = store_blob_read(store, ref, 0, (size_t)ref->size, &b);
+	if (ec != ecSuccess)
+		return ec;
+	/* Blob-stored values are the raw bytes of a binary value or the
+	 * UTF-8 of a string. */
+	switch (PROP_TYPE(tag)) {
+	case PT_UNICODE:
+	case PT_STRING8:
+		v->str = (char *)b.data;
+		if (v->str == NULL)
+			v->str = pool_strdup(pool, "");
+		return ecSuccess;
+	case PT_BINARY:
+	case PT_OBJECT:
+	case PT_SVREID:
+		v->bin.cb = (uint32_t)b.len;
+		v->bin.pb = b.data;
+		return ecSuccess;
+	default:
+		return store_value_decode(tag, b.data, b.len, pool, v);
+	}
+}
+
+/* --- Garbage collection --- */
+
+static int sha_from_hex(const char *name, uint8_t sha[32])
+{
+	if (strlen(name) != 64)
+		return -1;
+	for (int i = 0; i < 32; i++) {
+		int hi = hex_digit((unsigned char)name[2 * i]);
+		int lo = hex_digit((unsigned char)name[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		sha[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static int mark_mailbox(const char *path, struct hash *marked, const char **error_r)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		*error_r = "cannot open a mailbox";
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, "SELECT sha FROM blob_refs", -1, &st, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) == 32)
+			hash_put(marked, sqlite3_column_blob(st, 0), 32, (void *)1, NULL);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if (rc != SQLITE_DONE) {
+		log_error(NULL, "store: blob gc: %s: cannot read references", path);
+		*error_r = "cannot read a mailbox's blob references";
+		return -1;
+	}
+	return 0;
+}
+
+long store_blob_gc(struct store *store, int64_t grace_seconds, const char **error_r)
+{
+	time_t t0 = time(NULL);
+	time_t limit = t0 - grace_seconds;
+	struct hash *marked = hash_new(1024);
+	long removed = 0;
+
+	/* Mark: every mailbox database, including ones created meanwhile
+	 * (their references are younger than the grace period anyway). */
+	DIR *d = opendir(store->mbox_dir);
+	if (d == NULL) {
+		*error_r = "cannot read the mailbox directory";
+		hash_free(&marked);
+		return -1;
+	}
+	struct dirent *de;
+	int fail = 0;
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		if (n < 4 || strcmp(de->d_name + n - 3, ".db") != 0)
+			continue;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", store->mbox_dir, de->d_name);
+		if (mark_mailbox(path, marked, error_r) < 0) {
+			fail = 1;
+			break;
+		}
+	}
+	closedir(d);
+	if (fail) {
+		/* Without a complete mark nothing may be swept. */
+		hash_free(&marked);
+		return -1;
+	}
+
+	/* Sweep. */
+	DIR *d1 = opendir(store->blob_dir);
+	if (d1 == NULL) {
+		hash_free(&marked);
+		*error_r = "cannot read the blob directory";
+		return -1;
+	}
+	struct dirent *e1;
+	while ((e1 = readdir(d1)) != NULL) {
+		if (strlen(e1->d_name) != 2 || hex_digit(e1->d_name[0]) < 0 ||
+			hex_digit(e1->d_name[1]) < 0)
+			continue;
+		char p1[4096];
+		snprintf(p1, sizeof(p1), "%s/%s", store->blob_dir, e1->d_name);
+		DIR *d2 = opendir(p1);
+		if (d2 == NULL)
+			continue;
+		struct dirent *e2;
+		while ((e2 = readdir(d2)) != NULL) {
+			if (strlen(e2->d_name) != 2)
+				continue;
+			char p2[4096];
+			snprintf(p2, sizeof(p2), "%s/%s", p1, e2->d_name);
+			DIR *d3 = opendir(p2);
+			if (d3 == NULL)
+				continue;
+			struct dirent *e3;
+			while ((e3 = readdir(d3)) != NULL) {
+				uint8_t sha[32];
+				if (sha_from_hex(e3->d_name, sha) < 0)
+					continue;
+				if (hash_get(marked, sha, 32, NULL) != NULL)
+					continue;
+				char path[4096], trash[4096];
+				snprintf(path, sizeof(path), "%s/%s", p2, e3->d_name);
+				struct stat sb;
+				if (stat(path, &sb) < 0 || sb.st_mtime >= limit)
+					continue;
+				snprintf(trash, sizeof(trash), "%s/gc-%s", store->blob_tmp_dir,
+					e3->d_name);
+				if (rename(path, trash) < 0)
+					continue;
+				if (stat(trash, &sb) == 0 && sb.st_mtime < limit) {
+					unlink(trash);
+					removed++;
+				} else if (link(trash, path) == 0 || errno == EEXIST) {
+					/* Pinned meanwhile: put it back (or a writer
+					 * already wrote it again). */
+					unlink(trash);
+				}
+			}
+			closedir(d3);
+		}
+		closedir(d2);
+	}
+	closedir(d1);
+	hash_free(&marked);
+
+	/* Temporary files of writers that died. */
+	DIR *dt = opendir(store->blob_tmp_dir);
+	if (dt != NULL) {
+		struct dirent *et;
+		while ((et = readdir(dt)) != NULL) {
+			if (et->d_name[0] == '.')
+				continue;
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/%s", store->blob_tmp_dir, et->d_name);
+			struct stat sb;
+			if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_mtime < limit)
+				unlink(path);
+		}
+		closedir(dt);
+	}
+	return removed;
+}
