@@ -355,7 +355,9 @@ long store_blob_gc(struct store *store, int64_t grace_seconds, const char **erro
 		if (n < 4 || strcmp(de->d_name + n - 3, ".db") != 0)
 			continue;
 		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", store->mbox_dir, de->d_name);
+		if (snprintf(path, sizeof(path), "%s/%s", store->mbox_dir, de->d_name) >=
+			(int)sizeof(path))
+			continue;
 		if (mark_mailbox(path, marked, error_r) < 0) {
 			fail = 1;
 			break;
@@ -381,7 +383,8 @@ long store_blob_gc(struct store *store, int64_t grace_seconds, const char **erro
 			hex_digit(e1->d_name[1]) < 0)
 			continue;
 		char p1[4096];
-		snprintf(p1, sizeof(p1), "%s/%s", store->blob_dir, e1->d_name);
+		if (snprintf(p1, sizeof(p1), "%s/%s", store->blob_dir, e1->d_name) >= (int)sizeof(p1))
+			continue;
 		DIR *d2 = opendir(p1);
 		if (d2 == NULL)
 			continue;
@@ -390,7 +393,8 @@ long store_blob_gc(struct store *store, int64_t grace_seconds, const char **erro
 			if (strlen(e2->d_name) != 2)
 				continue;
 			char p2[4096];
-			snprintf(p2, sizeof(p2), "%s/%s", p1, e2->d_name);
+			if (snprintf(p2, sizeof(p2), "%s/%s", p1, e2->d_name) >= (int)sizeof(p2))
+				continue;
 			DIR *d3 = opendir(p2);
 			if (d3 == NULL)
 				continue;
@@ -402,12 +406,15 @@ long store_blob_gc(struct store *store, int64_t grace_seconds, const char **erro
 				if (hash_get(marked, sha, 32, NULL) != NULL)
 					continue;
 				char path[4096], trash[4096];
-				snprintf(path, sizeof(path), "%s/%s", p2, e3->d_name);
+				if (snprintf(path, sizeof(path), "%s/%s", p2, e3->d_name) >=
+					(int)sizeof(path))
+					continue;
 				struct stat sb;
 				if (stat(path, &sb) < 0 || sb.st_mtime >= limit)
 					continue;
-				snprintf(trash, sizeof(trash), "%s/gc-%s", store->blob_tmp_dir,
-					e3->d_name);
+				if (snprintf(trash, sizeof(trash), "%s/gc-%s", store->blob_tmp_dir,
+					    e3->d_name) >= (int)sizeof(trash))
+					continue;
 				if (rename(path, trash) < 0)
 					continue;
 				if (stat(trash, &sb) == 0 && sb.st_mtime < limit) {
@@ -434,7 +441,9 @@ long store_blob_gc(struct store *store, int64_t grace_seconds, const char **erro
 			if (et->d_name[0] == '.')
 				continue;
 			char path[4096];
-			snprintf(path, sizeof(path), "%s/%s", store->blob_tmp_dir, et->d_name);
+			if (snprintf(path, sizeof(path), "%s/%s", store->blob_tmp_dir, et->d_name) >=
+				(int)sizeof(path))
+				continue;
 			struct stat sb;
 			if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_mtime < limit)
 				unlink(path);

@@ -10,31 +10,31 @@
 
 /* Properties the store computes for folders (read-only). */
 static const uint32_t folder_computed[] = {
-	ST_PR_FID,
-	ST_PR_PARENT_FID,
-	ST_PR_ENTRYID,
-	ST_PR_PARENT_ENTRYID,
-	ST_PR_RECORD_KEY,
-	ST_PR_SOURCE_KEY,
-	ST_PR_PARENT_SOURCE_KEY,
-	ST_PR_CHANGE_KEY,
-	ST_PR_PREDECESSOR_CHANGE_LIST,
-	ST_PR_CHANGE_NUMBER,
-	ST_PR_DISPLAY_NAME,
-	ST_PR_FOLDER_TYPE,
-	ST_PR_CONTENT_COUNT,
-	ST_PR_CONTENT_UNREAD,
-	ST_PR_ASSOC_CONTENT_COUNT,
-	ST_PR_FOLDER_CHILD_COUNT,
-	ST_PR_SUBFOLDERS,
-	ST_PR_MESSAGE_SIZE_EXTENDED,
-	ST_PR_RIGHTS,
-	ST_PR_ACCESS,
-	ST_PR_ACCESS_LEVEL,
-	ST_PR_OBJECT_TYPE,
-	ST_PR_CREATION_TIME,
-	ST_PR_LAST_MODIFICATION_TIME,
-	ST_PR_HIERARCHY_CHANGE_NUM,
+	PR_FOLDER_ID,
+	PR_PARENT_FOLDER_ID,
+	PR_ENTRYID,
+	PR_PARENT_ENTRYID,
+	PR_RECORD_KEY,
+	PR_SOURCE_KEY,
+	PR_PARENT_SOURCE_KEY,
+	PR_CHANGE_KEY,
+	PR_PREDECESSOR_CHANGE_LIST,
+	PR_CHANGE_NUMBER,
+	PR_DISPLAY_NAME,
+	PR_FOLDER_TYPE,
+	PR_CONTENT_COUNT,
+	PR_CONTENT_UNREAD,
+	PR_ASSOC_CONTENT_COUNT,
+	PR_FOLDER_CHILD_COUNT,
+	PR_SUBFOLDERS,
+	PR_MESSAGE_SIZE_EXTENDED,
+	PR_RIGHTS,
+	PR_ACCESS,
+	PR_ACCESS_LEVEL,
+	PR_OBJECT_TYPE,
+	PR_CREATION_TIME,
+	PR_LAST_MODIFICATION_TIME,
+	PR_HIERARCHY_CHANGE_NUM,
 };
 #define N_FOLDER_COMPUTED (sizeof(folder_computed) / sizeof(folder_computed[0]))
 
@@ -408,64 +408,64 @@ static int folder_compute(void *ctx, uint32_t tag, pool_t *pool, struct mapi_pro
 	struct buf b;
 	o->tag = tag;
 	switch (PROP_ID(tag)) {
-	case PROP_ID(ST_PR_FID):
-		o->tag = ST_PR_FID;
+	case PROP_ID(PR_FOLDER_ID):
+		o->tag = PR_FOLDER_ID;
 		o->v.li = (int64_t)store_id(f->r.fid);
 		return 1;
-	case PROP_ID(ST_PR_PARENT_FID):
-		o->tag = ST_PR_PARENT_FID;
+	case PROP_ID(PR_PARENT_FOLDER_ID):
+		o->tag = PR_PARENT_FOLDER_ID;
 		o->v.li = f->r.parent != 0 ? (int64_t)store_id(f->r.parent) : 0;
 		return 1;
-	case PROP_ID(ST_PR_ENTRYID):
-	case PROP_ID(ST_PR_RECORD_KEY):
+	case PROP_ID(PR_ENTRYID):
+	case PROP_ID(PR_RECORD_KEY):
 		buf_init(&b, pool);
 		store_eid_folder(m, f->r.fid, &b);
-		o->tag = PROP_ID(tag) == PROP_ID(ST_PR_ENTRYID) ? ST_PR_ENTRYID : ST_PR_RECORD_KEY;
+		o->tag = PROP_ID(tag) == PROP_ID(PR_ENTRYID) ? PR_ENTRYID : PR_RECORD_KEY;
 		o->v.bin.cb = (uint32_t)b.len;
 		o->v.bin.pb = b.data;
 		return 1;
-	case PROP_ID(ST_PR_PARENT_ENTRYID):
+	case PROP_ID(PR_PARENT_ENTRYID):
 		if (f->r.parent == 0)
 			return -1;
 		buf_init(&b, pool);
 		store_eid_folder(m, f->r.parent, &b);
-		o->tag = ST_PR_PARENT_ENTRYID;
+		o->tag = PR_PARENT_ENTRYID;
 		o->v.bin.cb = (uint32_t)b.len;
 		o->v.bin.pb = b.data;
 		return 1;
-	case PROP_ID(ST_PR_SOURCE_KEY):
+	case PROP_ID(PR_SOURCE_KEY):
 		store_xid(m, f->r.fid, xid);
-		bin_out(o, ST_PR_SOURCE_KEY, pool, xid, 22);
+		bin_out(o, PR_SOURCE_KEY, pool, xid, 22);
 		return 1;
-	case PROP_ID(ST_PR_PARENT_SOURCE_KEY):
+	case PROP_ID(PR_PARENT_SOURCE_KEY):
 		if (f->r.parent == 0) {
-			bin_out(o, ST_PR_PARENT_SOURCE_KEY, pool, "", 0);
+			bin_out(o, PR_PARENT_SOURCE_KEY, pool, "", 0);
 			return 1;
 		}
 		store_xid(m, f->r.parent, xid);
-		bin_out(o, ST_PR_PARENT_SOURCE_KEY, pool, xid, 22);
+		bin_out(o, PR_PARENT_SOURCE_KEY, pool, xid, 22);
 		return 1;
-	case PROP_ID(ST_PR_CHANGE_KEY):
+	case PROP_ID(PR_CHANGE_KEY):
 		store_xid(m, f->r.cn, xid);
-		bin_out(o, ST_PR_CHANGE_KEY, pool, xid, 22);
+		bin_out(o, PR_CHANGE_KEY, pool, xid, 22);
 		return 1;
-	case PROP_ID(ST_PR_PREDECESSOR_CHANGE_LIST):
-		bin_out(o, ST_PR_PREDECESSOR_CHANGE_LIST, pool, f->pcl, f->pcl_len);
+	case PROP_ID(PR_PREDECESSOR_CHANGE_LIST):
+		bin_out(o, PR_PREDECESSOR_CHANGE_LIST, pool, f->pcl, f->pcl_len);
 		return 1;
-	case PROP_ID(ST_PR_CHANGE_NUMBER):
-		o->tag = ST_PR_CHANGE_NUMBER;
+	case PROP_ID(PR_CHANGE_NUMBER):
+		o->tag = PR_CHANGE_NUMBER;
 		o->v.li = (int64_t)store_id(f->r.cn);
 		return 1;
-	case PROP_ID(ST_PR_DISPLAY_NAME):
-		o->tag = ST_PR_DISPLAY_NAME;
+	case PROP_ID(PR_DISPLAY_NAME):
+		o->tag = PR_DISPLAY_NAME;
 		o->v.str = pool_strdup(pool, f->name);
 		return 1;
-	case PROP_ID(ST_PR_FOLDER_TYPE):
-		o->tag = ST_PR_FOLDER_TYPE;
+	case PROP_ID(PR_FOLDER_TYPE):
+		o->tag = PR_FOLDER_TYPE;
 		o->v.l = f->r.type;
 		return 1;
-	case PROP_ID(ST_PR_CONTENT_COUNT):
-		o->tag = ST_PR_CONTENT_COUNT;
+	case PROP_ID(PR_CONTENT_COUNT):
+		o->tag = PR_CONTENT_COUNT;
 		if (f->r.type == STORE_FOLDER_SEARCH) {
 			search_counts(f);
 			o->v.l = (int32_t)f->s_total;
@@ -473,8 +473,8 @@ static int folder_compute(void *ctx, uint32_t tag, pool_t *pool, struct mapi_pro
 			o->v.l = (int32_t)f->r.n_msgs;
 		}
 		return 1;
-	case PROP_ID(ST_PR_CONTENT_UNREAD):
-		o->tag = ST_PR_CONTENT_UNREAD;
+	case PROP_ID(PR_CONTENT_UNREAD):
+		o->tag = PR_CONTENT_UNREAD;
 		if (f->r.type == STORE_FOLDER_SEARCH) {
 			search_counts(f);
 			o->v.l = (int32_t)f->s_unread;
@@ -482,29 +482,29 @@ static int folder_compute(void *ctx, uint32_t tag, pool_t *pool, struct mapi_pro
 			o->v.l = (int32_t)f->r.n_unread;
 		}
 		return 1;
-	case PROP_ID(ST_PR_ASSOC_CONTENT_COUNT):
-		o->tag = ST_PR_ASSOC_CONTENT_COUNT;
+	case PROP_ID(PR_ASSOC_CONTENT_COUNT):
+		o->tag = PR_ASSOC_CONTENT_COUNT;
 		o->v.l = (int32_t)f->r.n_fai;
 		return 1;
-	case PROP_ID(ST_PR_FOLDER_CHILD_COUNT):
+	case PROP_ID(PR_FOLDER_CHILD_COUNT):
 		children(f);
-		o->tag = ST_PR_FOLDER_CHILD_COUNT;
+		o->tag = PR_FOLDER_CHILD_COUNT;
 		o->v.l = (int32_t)f->n_children;
 		return 1;
-	case PROP_ID(ST_PR_SUBFOLDERS):
+	case PROP_ID(PR_SUBFOLDERS):
 		children(f);
-		o->tag = ST_PR_SUBFOLDERS;
+		o->tag = PR_SUBFOLDERS;
 		o->v.b = f->n_children > 0;
 		return 1;
-	case PROP_ID(ST_PR_MESSAGE_SIZE_EXTENDED):
-		o->tag = ST_PR_MESSAGE_SIZE_EXTENDED;
+	case PROP_ID(PR_MESSAGE_SIZE_EXTENDED):
+		o->tag = PR_MESSAGE_SIZE_EXTENDED;
 		o->v.li = (int64_t)f->r.size;
 		return 1;
-	case PROP_ID(ST_PR_RIGHTS):
-		o->tag = ST_PR_RIGHTS;
+	case PROP_ID(PR_RIGHTS):
+		o->tag = PR_RIGHTS;
 		o->v.l = (int32_t)f->rights;
 		return 1;
-	case PROP_ID(ST_PR_ACCESS): {
+	case PROP_ID(PR_ACCESS): {
 		/* MS-OXCPRPT 2.2.1.1 PidTagAccess bits from the rights. */
 		uint32_t a = 0;
 		if (f->rights & frightsOwner)
@@ -517,28 +517,28 @@ static int folder_compute(void *ctx, uint32_t tag, pool_t *pool, struct mapi_pro
 			a |= 0x10; /* create contents */
 		if (f->rights & frightsOwner)
 			a |= 0x20; /* create associated */
-		o->tag = ST_PR_ACCESS;
+		o->tag = PR_ACCESS;
 		o->v.l = (int32_t)a;
 		return 1;
 	}
-	case PROP_ID(ST_PR_ACCESS_LEVEL):
-		o->tag = ST_PR_ACCESS_LEVEL;
+	case PROP_ID(PR_ACCESS_LEVEL):
+		o->tag = PR_ACCESS_LEVEL;
 		o->v.l = (f->rights & frightsOwner) ? 1 : 0;
 		return 1;
-	case PROP_ID(ST_PR_OBJECT_TYPE):
-		o->tag = ST_PR_OBJECT_TYPE;
+	case PROP_ID(PR_OBJECT_TYPE):
+		o->tag = PR_OBJECT_TYPE;
 		o->v.l = MAPI_FOLDER;
 		return 1;
-	case PROP_ID(ST_PR_CREATION_TIME):
-		o->tag = ST_PR_CREATION_TIME;
+	case PROP_ID(PR_CREATION_TIME):
+		o->tag = PR_CREATION_TIME;
 		o->v.ft = f->created;
 		return 1;
-	case PROP_ID(ST_PR_LAST_MODIFICATION_TIME):
-		o->tag = ST_PR_LAST_MODIFICATION_TIME;
+	case PROP_ID(PR_LAST_MODIFICATION_TIME):
+		o->tag = PR_LAST_MODIFICATION_TIME;
 		o->v.ft = f->modified;
 		return 1;
-	case PROP_ID(ST_PR_HIERARCHY_CHANGE_NUM):
-		o->tag = ST_PR_HIERARCHY_CHANGE_NUM;
+	case PROP_ID(PR_HIERARCHY_CHANGE_NUM):
+		o->tag = PR_HIERARCHY_CHANGE_NUM;
 		o->v.l = (int32_t)(f->r.cn & 0x7fffffff);
 		return 1;
 	default:
@@ -634,9 +634,9 @@ uint32_t store_folder_set_props(struct store_mailbox *mb, mapi_id_t fid_id,
 	uint32_t *rest_index = pool_calloc(pool, props->count + 1, sizeof(uint32_t));
 	for (uint32_t i = 0; ec == ecSuccess && i < props->count; i++) {
 		const struct mapi_propval *pv = &props->vals[i];
-		if (PROP_ID(pv->tag) == PROP_ID(ST_PR_DISPLAY_NAME)) {
+		if (PROP_ID(pv->tag) == PROP_ID(PR_DISPLAY_NAME)) {
 			uint32_t e = store_propval_check(&mb->store->set, pv);
-			if (e == ecSuccess && store_tag_canon(pv->tag) != ST_PR_DISPLAY_NAME)
+			if (e == ecSuccess && store_tag_canon(pv->tag) != PR_DISPLAY_NAME)
 				e = ecInvalidParam;
 			if (e == ecSuccess && r.parent == 0)
 				e = ecAccessDenied;

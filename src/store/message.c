@@ -15,18 +15,18 @@ static const struct {
 	uint32_t tag;
 	const char *col;
 } msg_cols[] = {
-	{ST_PR_MESSAGE_CLASS, "msg_class"},
-	{ST_PR_SUBJECT, "subject"},
-	{ST_PR_NORMALIZED_SUBJECT, "norm_subject"},
-	{ST_PR_SENDER_NAME, "sender_name"},
-	{ST_PR_MESSAGE_DELIVERY_TIME, "delivery_time"},
-	{ST_PR_CLIENT_SUBMIT_TIME, "submit_time"},
-	{ST_PR_CREATION_TIME, "created"},
-	{ST_PR_LAST_MODIFICATION_TIME, "modified"},
-	{ST_PR_IMPORTANCE, "importance"},
-	{ST_PR_FLAG_STATUS, "flag_status"},
-	{ST_PR_ICON_INDEX, "icon_index"},
-	{ST_PR_LAST_VERB_EXECUTED, "last_verb"},
+	{PR_MESSAGE_CLASS, "msg_class"},
+	{PR_SUBJECT, "subject"},
+	{PR_NORMALIZED_SUBJECT, "norm_subject"},
+	{PR_SENDER_NAME, "sender_name"},
+	{PR_MESSAGE_DELIVERY_TIME, "delivery_time"},
+	{PR_CLIENT_SUBMIT_TIME, "submit_time"},
+	{PR_CREATION_TIME, "created"},
+	{PR_LAST_MODIFICATION_TIME, "modified"},
+	{PR_IMPORTANCE, "importance"},
+	{PR_FLAG_STATUS, "flag_status"},
+	{PR_ICON_INDEX, "icon_index"},
+	{PR_LAST_VERB_EXECUTED, "last_verb"},
 };
 #define N_MSG_COLS (sizeof(msg_cols) / sizeof(msg_cols[0]))
 
@@ -40,43 +40,43 @@ static const struct {
 
 /* Computed message properties (read-only to clients). */
 static const uint32_t msg_computed[] = {
-	ST_PR_MID,
-	ST_PR_FID,
-	ST_PR_ENTRYID,
-	ST_PR_PARENT_ENTRYID,
-	ST_PR_RECORD_KEY,
-	ST_PR_SOURCE_KEY,
-	ST_PR_PARENT_SOURCE_KEY,
-	ST_PR_CHANGE_KEY,
-	ST_PR_PREDECESSOR_CHANGE_LIST,
-	ST_PR_CHANGE_NUMBER,
-	ST_PR_MESSAGE_SIZE,
-	ST_PR_HASATTACH,
-	ST_PR_ACCESS,
-	ST_PR_ACCESS_LEVEL,
-	ST_PR_OBJECT_TYPE,
-	ST_PR_ASSOCIATED,
-	ST_PR_INTERNET_ARTICLE_NUMBER,
-	ST_PR_READ,
-	ST_PR_MESSAGE_FLAGS,
-	ST_PR_MESSAGE_RECIPIENTS,
-	ST_PR_MESSAGE_ATTACHMENTS,
-	ST_PR_STORE_RECORD_KEY,
+	PR_MID,
+	PR_FOLDER_ID,
+	PR_ENTRYID,
+	PR_PARENT_ENTRYID,
+	PR_RECORD_KEY,
+	PR_SOURCE_KEY,
+	PR_PARENT_SOURCE_KEY,
+	PR_CHANGE_KEY,
+	PR_PREDECESSOR_CHANGE_LIST,
+	PR_CHANGE_NUMBER,
+	PR_MESSAGE_SIZE,
+	PR_HASATTACH,
+	PR_ACCESS,
+	PR_ACCESS_LEVEL,
+	PR_OBJECT_TYPE,
+	PR_ASSOCIATED,
+	PR_INTERNET_ARTICLE_NUMBER,
+	PR_READ,
+	PR_MESSAGE_FLAGS,
+	PR_MESSAGE_RECIPIENTS,
+	PR_MESSAGE_ATTACHMENTS,
+	PR_STORE_RECORD_KEY,
 };
 #define N_MSG_COMPUTED (sizeof(msg_computed) / sizeof(msg_computed[0]))
 
 static const uint32_t att_computed[] = {
-	ST_PR_ATTACH_NUM,
-	ST_PR_ATTACH_SIZE,
-	ST_PR_RECORD_KEY,
-	ST_PR_OBJECT_TYPE,
-	ST_PR_ATTACH_DATA_OBJ,
-	ST_PR_ACCESS,
-	ST_PR_ACCESS_LEVEL,
+	PR_ATTACH_NUM,
+	PR_ATTACH_SIZE,
+	PR_RECORD_KEY,
+	PR_OBJECT_TYPE,
+	PR_ATTACH_DATA_OBJ,
+	PR_ACCESS,
+	PR_ACCESS_LEVEL,
 };
 #define N_ATT_COMPUTED (sizeof(att_computed) / sizeof(att_computed[0]))
 
-static const uint32_t rcpt_computed[] = {ST_PR_ROWID, ST_PR_INSTANCE_KEY};
+static const uint32_t rcpt_computed[] = {PR_ROWID, PR_INSTANCE_KEY};
 
 const char *store_msg_column(uint32_t tag)
 {
@@ -944,76 +944,76 @@ static int msg_compute(void *ctx, uint32_t tag, pool_t *pool, struct mapi_propva
 	struct buf b;
 	bool saved = meta->mid != 0 && !x->embedded;
 	switch (PROP_ID(tag)) {
-	case PROP_ID(ST_PR_MID):
+	case PROP_ID(PR_MID):
 		if (!saved)
 			return -1;
-		o->tag = ST_PR_MID;
+		o->tag = PR_MID;
 		o->v.li = (int64_t)store_id(meta->mid);
 		return 1;
-	case PROP_ID(ST_PR_FID):
+	case PROP_ID(PR_FOLDER_ID):
 		if (x->embedded)
 			return -1;
-		o->tag = ST_PR_FID;
+		o->tag = PR_FOLDER_ID;
 		o->v.li = (int64_t)store_id(meta->fid);
 		return 1;
-	case PROP_ID(ST_PR_ENTRYID):
-	case PROP_ID(ST_PR_RECORD_KEY):
+	case PROP_ID(PR_ENTRYID):
+	case PROP_ID(PR_RECORD_KEY):
 		if (!saved)
 			return -1;
 		buf_init(&b, pool);
 		store_eid_message(m, meta->fid, meta->mid, &b);
-		o->tag = PROP_ID(tag) == PROP_ID(ST_PR_ENTRYID) ? ST_PR_ENTRYID : ST_PR_RECORD_KEY;
+		o->tag = PROP_ID(tag) == PROP_ID(PR_ENTRYID) ? PR_ENTRYID : PR_RECORD_KEY;
 		o->v.bin.cb = (uint32_t)b.len;
 		o->v.bin.pb = b.data;
 		return 1;
-	case PROP_ID(ST_PR_PARENT_ENTRYID):
+	case PROP_ID(PR_PARENT_ENTRYID):
 		if (x->embedded)
 			return -1;
 		buf_init(&b, pool);
 		store_eid_folder(m, meta->fid, &b);
-		o->tag = ST_PR_PARENT_ENTRYID;
+		o->tag = PR_PARENT_ENTRYID;
 		o->v.bin.cb = (uint32_t)b.len;
 		o->v.bin.pb = b.data;
 		return 1;
-	case PROP_ID(ST_PR_SOURCE_KEY):
+	case PROP_ID(PR_SOURCE_KEY):
 		if (!saved)
 			return -1;
 		store_xid(m, meta->mid, xid);
-		bin_out(o, ST_PR_SOURCE_KEY, pool, xid, 22);
+		bin_out(o, PR_SOURCE_KEY, pool, xid, 22);
 		return 1;
-	case PROP_ID(ST_PR_PARENT_SOURCE_KEY):
+	case PROP_ID(PR_PARENT_SOURCE_KEY):
 		if (x->embedded)
 			return -1;
 		store_xid(m, meta->fid, xid);
-		bin_out(o, ST_PR_PARENT_SOURCE_KEY, pool, xid, 22);
+		bin_out(o, PR_PARENT_SOURCE_KEY, pool, xid, 22);
 		return 1;
-	case PROP_ID(ST_PR_CHANGE_KEY):
+	case PROP_ID(PR_CHANGE_KEY):
 		if (!saved)
 			return -1;
 		store_xid(m, meta->cn, xid);
-		bin_out(o, ST_PR_CHANGE_KEY, pool, xid, 22);
+		bin_out(o, PR_CHANGE_KEY, pool, xid, 22);
 		return 1;
-	case PROP_ID(ST_PR_PREDECESSOR_CHANGE_LIST):
+	case PROP_ID(PR_PREDECESSOR_CHANGE_LIST):
 		if (!saved)
 			return -1;
-		bin_out(o, ST_PR_PREDECESSOR_CHANGE_LIST, pool, meta->pcl, meta->pcl_len);
+		bin_out(o, PR_PREDECESSOR_CHANGE_LIST, pool, meta->pcl, meta->pcl_len);
 		return 1;
-	case PROP_ID(ST_PR_CHANGE_NUMBER):
+	case PROP_ID(PR_CHANGE_NUMBER):
 		if (!saved)
 			return -1;
-		o->tag = ST_PR_CHANGE_NUMBER;
+		o->tag = PR_CHANGE_NUMBER;
 		o->v.li = (int64_t)store_id(meta->cn > meta->read_cn ? meta->cn : meta->read_cn);
 		return 1;
-	case PROP_ID(ST_PR_MESSAGE_SIZE):
-		o->tag = ST_PR_MESSAGE_SIZE;
+	case PROP_ID(PR_MESSAGE_SIZE):
+		o->tag = PR_MESSAGE_SIZE;
 		o->v.l = (int32_t)(x->msg != NULL ? store_mtree_size(x->c, x->tree) : meta->size);
 		return 1;
-	case PROP_ID(ST_PR_HASATTACH):
-		o->tag = ST_PR_HASATTACH;
+	case PROP_ID(PR_HASATTACH):
+		o->tag = PR_HASATTACH;
 		o->v.b = x->msg != NULL ? tree_has_atts(x->c, x->tree)
 					: (x->tree->flags & MSGFLAG_HASATTACH) != 0;
 		return 1;
-	case PROP_ID(ST_PR_MESSAGE_FLAGS): {
+	case PROP_ID(PR_MESSAGE_FLAGS): {
 		uint32_t f = x->tree->flags;
 		if (x->msg != NULL) {
 			if (tree_has_atts(x->c, x->tree))
@@ -1023,47 +1023,47 @@ static int msg_compute(void *ctx, uint32_t tag, pool_t *pool, struct mapi_propva
 		}
 		if (x->msg != NULL && x->msg->is_new)
 			f |= MSGFLAG_UNMODIFIED;
-		o->tag = ST_PR_MESSAGE_FLAGS;
+		o->tag = PR_MESSAGE_FLAGS;
 		o->v.l = (int32_t)f;
 		return 1;
 	}
-	case PROP_ID(ST_PR_READ):
-		o->tag = ST_PR_READ;
+	case PROP_ID(PR_READ):
+		o->tag = PR_READ;
 		o->v.b = (x->tree->flags & MSGFLAG_READ) != 0;
 		return 1;
-	case PROP_ID(ST_PR_ACCESS): {
+	case PROP_ID(PR_ACCESS): {
 		uint32_t a = 0x2; /* read */
 		if (store_may_edit(x->mb, x->rights, meta->creator))
 			a |= 0x1;
 		if (store_may_delete(x->mb, x->rights, meta->creator))
 			a |= 0x4;
-		o->tag = ST_PR_ACCESS;
+		o->tag = PR_ACCESS;
 		o->v.l = (int32_t)a;
 		return 1;
 	}
-	case PROP_ID(ST_PR_ACCESS_LEVEL):
-		o->tag = ST_PR_ACCESS_LEVEL;
+	case PROP_ID(PR_ACCESS_LEVEL):
+		o->tag = PR_ACCESS_LEVEL;
 		o->v.l = x->msg != NULL && x->msg->read_write ? 1 : 0;
 		return 1;
-	case PROP_ID(ST_PR_OBJECT_TYPE):
-		o->tag = ST_PR_OBJECT_TYPE;
+	case PROP_ID(PR_OBJECT_TYPE):
+		o->tag = PR_OBJECT_TYPE;
 		o->v.l = MAPI_MESSAGE;
 		return 1;
-	case PROP_ID(ST_PR_ASSOCIATED):
-		o->tag = ST_PR_ASSOCIATED;
+	case PROP_ID(PR_ASSOCIATED):
+		o->tag = PR_ASSOCIATED;
 		o->v.b = meta->fai;
 		return 1;
-	case PROP_ID(ST_PR_INTERNET_ARTICLE_NUMBER):
+	case PROP_ID(PR_INTERNET_ARTICLE_NUMBER):
 		if (meta->uid == 0)
 			return -1;
-		o->tag = ST_PR_INTERNET_ARTICLE_NUMBER;
+		o->tag = PR_INTERNET_ARTICLE_NUMBER;
 		o->v.l = (int32_t)meta->uid;
 		return 1;
-	case PROP_ID(ST_PR_STORE_RECORD_KEY):
-		bin_out(o, ST_PR_STORE_RECORD_KEY, pool, m->guid.b, 16);
+	case PROP_ID(PR_STORE_RECORD_KEY):
+		bin_out(o, PR_STORE_RECORD_KEY, pool, m->guid.b, 16);
 		return 1;
-	case PROP_ID(ST_PR_MESSAGE_RECIPIENTS):
-	case PROP_ID(ST_PR_MESSAGE_ATTACHMENTS):
+	case PROP_ID(PR_MESSAGE_RECIPIENTS):
+	case PROP_ID(PR_MESSAGE_ATTACHMENTS):
 		/* Objects, opened through their own calls (MS-OXCPRPT). */
 		return -1;
 	default:
@@ -1146,7 +1146,7 @@ uint32_t store_message_set_props(struct store_message *msg, const struct mapi_pr
 	for (uint32_t i = 0; i < props->count; i++) {
 		const struct mapi_propval *pv = &props->vals[i];
 		uint32_t e = check_indexed(pv);
-		if (e == ecSuccess && PROP_ID(pv->tag) == PROP_ID(ST_PR_MESSAGE_FLAGS)) {
+		if (e == ecSuccess && PROP_ID(pv->tag) == PROP_ID(PR_MESSAGE_FLAGS)) {
 			/* Settable until the first save (MS-OXCMSG 2.2.1.6); ignored
 			 * afterwards, as Exchange does. */
 			if (PROP_TYPE(pv->tag) != PT_LONG)
@@ -1166,7 +1166,7 @@ uint32_t store_message_set_props(struct store_message *msg, const struct mapi_pr
 			store_problem_add(probs, (uint16_t)i, pv->tag, e);
 			continue;
 		}
-		if (PROP_ID(pv->tag) == PROP_ID(ST_PR_LAST_MODIFICATION_TIME))
+		if (PROP_ID(pv->tag) == PROP_ID(PR_LAST_MODIFICATION_TIME))
 			msg->set_modtime = true;
 		rest_index[rest.count] = i;
 		rest.vals[rest.count++] = *pv;
@@ -1271,13 +1271,13 @@ uint32_t store_message_modify_recipients(struct store_message *msg,
 			return ecInvalidParam;
 		for (uint32_t k = 0; k < r->count; k++) {
 			const struct mapi_propval *pv = &r->vals[k];
-			if (PROP_ID(pv->tag) == PROP_ID(ST_PR_ROWID)) {
-				if (pv->tag != ST_PR_ROWID)
+			if (PROP_ID(pv->tag) == PROP_ID(PR_ROWID)) {
+				if (pv->tag != PR_ROWID)
 					return ecInvalidParam;
 				have_row = true;
 				continue;
 			}
-			if (PROP_ID(pv->tag) == PROP_ID(ST_PR_INSTANCE_KEY))
+			if (PROP_ID(pv->tag) == PROP_ID(PR_INSTANCE_KEY))
 				return ecInvalidParam;
 			ec = store_propval_check(s, pv);
 			if (ec != ecSuccess)
@@ -1294,7 +1294,7 @@ uint32_t store_message_modify_recipients(struct store_message *msg,
 		const struct mapi_propvals *r = &rows[i];
 		uint32_t row = 0;
 		for (uint32_t k = 0; k < r->count; k++)
-			if (r->vals[k].tag == ST_PR_ROWID)
+			if (r->vals[k].tag == PR_ROWID)
 				row = (uint32_t)r->vals[k].v.l;
 		size_t idx;
 		struct mrcpt *rc = find_rcpt(msg->tree, row, &idx);
@@ -1311,7 +1311,7 @@ uint32_t store_message_modify_recipients(struct store_message *msg,
 		array_init(&rc->props.a, msg->pool);
 		for (uint32_t k = 0; k < r->count; k++) {
 			const struct mapi_propval *pv = &r->vals[k];
-			if (pv->tag == ST_PR_ROWID)
+			if (pv->tag == PR_ROWID)
 				continue;
 			struct sprop sp = {.tag = store_tag_canon(pv->tag), .v = pv->v};
 			store_sprops_set(&rc->props, msg->pool, &sp);
@@ -1345,14 +1345,14 @@ static int rcpt_compute(void *ctx, uint32_t tag, pool_t *pool, struct mapi_propv
 {
 	const struct mrcpt *r = ctx;
 	switch (PROP_ID(tag)) {
-	case PROP_ID(ST_PR_ROWID):
-		o->tag = ST_PR_ROWID;
+	case PROP_ID(PR_ROWID):
+		o->tag = PR_ROWID;
 		o->v.l = (int32_t)r->row;
 		return 1;
-	case PROP_ID(ST_PR_INSTANCE_KEY): {
+	case PROP_ID(PR_INSTANCE_KEY): {
 		uint8_t k[4] = {(uint8_t)r->row, (uint8_t)(r->row >> 8), (uint8_t)(r->row >> 16),
 			(uint8_t)(r->row >> 24)};
-		bin_out(o, ST_PR_INSTANCE_KEY, pool, k, 4);
+		bin_out(o, PR_INSTANCE_KEY, pool, k, 4);
 		return 1;
 	}
 	default:
@@ -1527,11 +1527,11 @@ static int att_compute(void *ctx, uint32_t tag, pool_t *pool, struct mapi_propva
 	struct actx *x = ctx;
 	uint32_t num = x->att != NULL ? x->att->num : x->ma->num;
 	switch (PROP_ID(tag)) {
-	case PROP_ID(ST_PR_ATTACH_NUM):
-		o->tag = ST_PR_ATTACH_NUM;
+	case PROP_ID(PR_ATTACH_NUM):
+		o->tag = PR_ATTACH_NUM;
 		o->v.l = (int32_t)num;
 		return 1;
-	case PROP_ID(ST_PR_ATTACH_SIZE): {
+	case PROP_ID(PR_ATTACH_SIZE): {
 		uint64_t n;
 		if (x->att != NULL) {
 			struct matt tmp = {.props = x->att->work, .emb_loaded = true};
@@ -1547,29 +1547,29 @@ static int att_compute(void *ctx, uint32_t tag, pool_t *pool, struct mapi_propva
 		} else {
 			n = x->ma->size;
 		}
-		o->tag = ST_PR_ATTACH_SIZE;
+		o->tag = PR_ATTACH_SIZE;
 		o->v.l = (int32_t)n;
 		return 1;
 	}
-	case PROP_ID(ST_PR_RECORD_KEY): {
+	case PROP_ID(PR_RECORD_KEY): {
 		uint8_t k[4] = {(uint8_t)num, (uint8_t)(num >> 8), (uint8_t)(num >> 16),
 			(uint8_t)(num >> 24)};
-		bin_out(o, ST_PR_RECORD_KEY, pool, k, 4);
+		bin_out(o, PR_RECORD_KEY, pool, k, 4);
 		return 1;
 	}
-	case PROP_ID(ST_PR_OBJECT_TYPE):
-		o->tag = ST_PR_OBJECT_TYPE;
+	case PROP_ID(PR_OBJECT_TYPE):
+		o->tag = PR_OBJECT_TYPE;
 		o->v.l = MAPI_ATTACH;
 		return 1;
-	case PROP_ID(ST_PR_ACCESS):
-		o->tag = ST_PR_ACCESS;
+	case PROP_ID(PR_ACCESS):
+		o->tag = PR_ACCESS;
 		o->v.l = x->att != NULL && x->att->read_write ? 0x7 : 0x2;
 		return 1;
-	case PROP_ID(ST_PR_ACCESS_LEVEL):
-		o->tag = ST_PR_ACCESS_LEVEL;
+	case PROP_ID(PR_ACCESS_LEVEL):
+		o->tag = PR_ACCESS_LEVEL;
 		o->v.l = x->att != NULL && x->att->read_write ? 1 : 0;
 		return 1;
-	case PROP_ID(ST_PR_ATTACH_DATA_OBJ):
+	case PROP_ID(PR_ATTACH_DATA_OBJ):
 		if (PROP_TYPE(tag) == PT_OBJECT)
 			return -1;
 		return 0; /* PR_ATTACH_DATA_BIN shares the ID: a stored property */
@@ -1743,11 +1743,11 @@ static void derive_props(struct store_message *msg)
 	uint64_t now = store_now_filetime();
 	/* PR_NORMALIZED_SUBJECT (MS-OXCMSG 2.2.1.10): the subject without
 	 * its prefix, when the client did not set it. */
-	struct sprop *subj = store_sprops_find(&tree->props, ST_PR_SUBJECT);
-	struct sprop *norm = store_sprops_find(&tree->props, ST_PR_NORMALIZED_SUBJECT);
+	struct sprop *subj = store_sprops_find(&tree->props, PR_SUBJECT);
+	struct sprop *norm = store_sprops_find(&tree->props, PR_NORMALIZED_SUBJECT);
 	if (subj != NULL && !subj->in_blob && norm == NULL) {
 		const char *s = subj->v.str;
-		struct sprop *pre = store_sprops_find(&tree->props, ST_PR_SUBJECT_PREFIX);
+		struct sprop *pre = store_sprops_find(&tree->props, PR_SUBJECT_PREFIX);
 		if (pre != NULL && !pre->in_blob && PROP_TYPE(pre->tag) == PT_UNICODE &&
 			strncmp(s, pre->v.str, strlen(pre->v.str)) == 0) {
 			s += strlen(pre->v.str);
@@ -1764,15 +1764,15 @@ static void derive_props(struct store_message *msg)
 					s = colon + 2;
 			}
 		}
-		struct sprop n = {.tag = ST_PR_NORMALIZED_SUBJECT, .v.str = (char *)s};
+		struct sprop n = {.tag = PR_NORMALIZED_SUBJECT, .v.str = (char *)s};
 		store_sprops_set(&tree->props, msg->pool, &n);
 	}
-	if (store_sprops_find(&tree->props, ST_PR_CREATION_TIME) == NULL) {
-		struct sprop c = {.tag = ST_PR_CREATION_TIME, .v.ft = now};
+	if (store_sprops_find(&tree->props, PR_CREATION_TIME) == NULL) {
+		struct sprop c = {.tag = PR_CREATION_TIME, .v.ft = now};
 		store_sprops_set(&tree->props, msg->pool, &c);
 	}
 	if (!msg->set_modtime) {
-		struct sprop c = {.tag = ST_PR_LAST_MODIFICATION_TIME, .v.ft = now};
+		struct sprop c = {.tag = PR_LAST_MODIFICATION_TIME, .v.ft = now};
 		store_sprops_set(&tree->props, msg->pool, &c);
 	}
 	msg->set_modtime = false;
@@ -1793,7 +1793,7 @@ static uint32_t save_embedded(struct store_message *msg)
 	att->emb_set = true;
 	/* Saving an embedded message makes the attachment one
 	 * (MS-OXCMSG 2.2.2.9 ATTACH_EMBEDDED_MSG). */
-	struct sprop m = {.tag = ST_PR_ATTACH_METHOD, .v.l = ATTACH_EMBEDDED_MSG};
+	struct sprop m = {.tag = PR_ATTACH_METHOD, .v.l = ATTACH_EMBEDDED_MSG};
 	store_sprops_set(&att->work, att->pool, &m);
 	msg->is_new = false;
 	return ecSuccess;

@@ -759,13 +759,14 @@ uint32_t store_props_get(struct store *store, struct sprops *p, const struct map
 	pool_t *pool, struct mapi_propvals *out)
 {
 	if (tags != NULL) {
-		out->count = tags->count;
+		out->count = out->cap = tags->count;
 		out->vals = pool_calloc(pool, tags->count ? tags->count : 1, sizeof(*out->vals));
 		for (uint32_t i = 0; i < tags->count; i++)
 			get_one(store, p, tags->tags[i], compute, ctx, pool, &out->vals[i]);
 		return ecSuccess;
 	}
-	out->vals = pool_calloc(pool, p->a.n + n_computed + 1, sizeof(*out->vals));
+	out->cap = (uint32_t)(p->a.n + n_computed + 1);
+	out->vals = pool_calloc(pool, out->cap, sizeof(*out->vals));
 	out->count = 0;
 	for (uint32_t i = 0; i < n_computed; i++) {
 		struct mapi_propval *o = &out->vals[out->count];

@@ -137,13 +137,13 @@ static void finder_props(struct mailbox *m, pool_t *pool, struct sprops *p)
 		uint32_t tag;
 		enum store_special which;
 	} single[] = {
-		{ST_PR_IPM_APPOINTMENT_ENTRYID, STORE_SPECIAL_CALENDAR},
-		{ST_PR_IPM_CONTACT_ENTRYID, STORE_SPECIAL_CONTACTS},
-		{ST_PR_IPM_JOURNAL_ENTRYID, STORE_SPECIAL_JOURNAL},
-		{ST_PR_IPM_NOTE_ENTRYID, STORE_SPECIAL_NOTES},
-		{ST_PR_IPM_TASK_ENTRYID, STORE_SPECIAL_TASKS},
-		{ST_PR_REM_ONLINE_ENTRYID, STORE_SPECIAL_REMINDERS},
-		{ST_PR_IPM_DRAFTS_ENTRYID, STORE_SPECIAL_DRAFTS},
+		{PR_IPM_APPOINTMENT_ENTRYID, STORE_SPECIAL_CALENDAR},
+		{PR_IPM_CONTACT_ENTRYID, STORE_SPECIAL_CONTACTS},
+		{PR_IPM_JOURNAL_ENTRYID, STORE_SPECIAL_JOURNAL},
+		{PR_IPM_NOTE_ENTRYID, STORE_SPECIAL_NOTES},
+		{PR_IPM_TASK_ENTRYID, STORE_SPECIAL_TASKS},
+		{PR_REM_ONLINE_ENTRYID, STORE_SPECIAL_REMINDERS},
+		{PR_IPM_DRAFTS_ENTRYID, STORE_SPECIAL_DRAFTS},
 	};
 	array_init(&p->a, pool);
 	for (size_t i = 0; i < sizeof(single) / sizeof(single[0]); i++) {
@@ -156,18 +156,18 @@ static void finder_props(struct mailbox *m, pool_t *pool, struct sprops *p)
 	static const enum store_special ren[] = {STORE_SPECIAL_CONFLICTS, STORE_SPECIAL_SYNC_ISSUES,
 		STORE_SPECIAL_LOCAL_FAILURES, STORE_SPECIAL_SERVER_FAILURES, STORE_SPECIAL_JUNK};
 	struct sprop *sp = array_push_new(&p->a);
-	sp->tag = ST_PR_ADDITIONAL_REN_ENTRYIDS;
+	sp->tag = PR_ADDITIONAL_REN_ENTRYIDS;
 	sp->v.mv.count = 5;
 	sp->v.mv.bin = pool_calloc(pool, 5, sizeof(struct mapi_binary));
 	for (size_t i = 0; i < 5; i++)
 		eid(m, ren[i], pool, &sp->v.mv.bin[i]);
 	sp = array_push_new(&p->a);
-	sp->tag = ST_PR_ADDITIONAL_REN_ENTRYIDS_EX;
+	sp->tag = PR_ADDITIONAL_REN_ENTRYIDS_EX;
 	ren_ex(m, pool, &sp->v.bin);
 	/* MS-OXOSFLD 2.2.6 PidTagFreeBusyEntryIds: index 3 is the Freebusy
 	 * Data folder; 0-2 name messages that do not exist yet. */
 	sp = array_push_new(&p->a);
-	sp->tag = ST_PR_FREEBUSY_ENTRYIDS;
+	sp->tag = PR_FREEBUSY_ENTRYIDS;
 	sp->v.mv.count = 4;
 	sp->v.mv.bin = pool_calloc(pool, 4, sizeof(struct mapi_binary));
 	eid(m, STORE_SPECIAL_FREEBUSY_DATA, pool, &sp->v.mv.bin[3]);
@@ -204,12 +204,12 @@ uint32_t store_special_create_all(struct store_mailbox *mb, struct wtx *t, const
 		array_init(&p.a, pool);
 		if (d->cls != NULL) {
 			struct sprop *sp = array_push_new(&p.a);
-			sp->tag = ST_PR_CONTAINER_CLASS;
+			sp->tag = PR_CONTAINER_CLASS;
 			sp->v.str = (char *)d->cls;
 		}
 		if (d->hidden) {
 			struct sprop *sp = array_push_new(&p.a);
-			sp->tag = ST_PR_ATTR_HIDDEN;
+			sp->tag = PR_ATTR_HIDDEN;
 			sp->v.b = true;
 		}
 		uint64_t parent = d->parent >= 0 ? m->special[d->parent] : 0;
@@ -248,24 +248,24 @@ uint32_t store_special_create_all(struct store_mailbox *mb, struct wtx *t, const
 /* --- the store object --- */
 
 static const uint32_t store_props_all[] = {
-	ST_PR_DISPLAY_NAME,
-	ST_PR_MAILBOX_OWNER_NAME,
-	ST_PR_OBJECT_TYPE,
-	ST_PR_RECORD_KEY,
-	ST_PR_STORE_RECORD_KEY,
-	ST_PR_MAPPING_SIGNATURE,
-	ST_PR_STORE_SUPPORT_MASK,
-	ST_PR_MESSAGE_SIZE_EXTENDED,
-	ST_PR_STORAGE_QUOTA_LIMIT,
-	ST_PR_PROHIBIT_RECEIVE_QUOTA,
-	ST_PR_PROHIBIT_SEND_QUOTA,
-	ST_PR_IPM_SUBTREE_ENTRYID,
-	ST_PR_IPM_OUTBOX_ENTRYID,
-	ST_PR_IPM_WASTEBASKET_ENTRYID,
-	ST_PR_IPM_SENTMAIL_ENTRYID,
-	ST_PR_VIEWS_ENTRYID,
-	ST_PR_COMMON_VIEWS_ENTRYID,
-	ST_PR_FINDER_ENTRYID,
+	PR_DISPLAY_NAME,
+	PR_MAILBOX_OWNER_NAME,
+	PR_OBJECT_TYPE,
+	PR_RECORD_KEY,
+	PR_STORE_RECORD_KEY,
+	PR_MAPPING_SIGNATURE,
+	PR_STORE_SUPPORT_MASK,
+	PR_MESSAGE_SIZE_EXTENDED,
+	PR_STORAGE_QUOTA_LIMIT,
+	PR_PROHIBIT_RECEIVE_QUOTA,
+	PR_PROHIBIT_SEND_QUOTA,
+	PR_IPM_SUBTREE_ENTRYID,
+	PR_IPM_OUTBOX_ENTRYID,
+	PR_IPM_WASTEBASKET_ENTRYID,
+	PR_IPM_SENTMAIL_ENTRYID,
+	PR_VIEWS_ENTRYID,
+	PR_COMMON_VIEWS_ENTRYID,
+	PR_FINDER_ENTRYID,
 };
 #define N_STORE_PROPS (sizeof(store_props_all) / sizeof(store_props_all[0]))
 
@@ -281,75 +281,75 @@ static int store_compute(void *ctx, uint32_t tag, pool_t *pool, struct mapi_prop
 	struct mailbox *m = x->mb->m;
 	enum store_special which;
 	switch (PROP_ID(tag)) {
-	case PROP_ID(ST_PR_DISPLAY_NAME):
-		o->tag = ST_PR_DISPLAY_NAME;
+	case PROP_ID(PR_DISPLAY_NAME):
+		o->tag = PR_DISPLAY_NAME;
 		o->v.str = pool_printf(pool, "Mailbox - %s", x->name);
 		return 1;
-	case PROP_ID(ST_PR_MAILBOX_OWNER_NAME):
-		o->tag = ST_PR_MAILBOX_OWNER_NAME;
+	case PROP_ID(PR_MAILBOX_OWNER_NAME):
+		o->tag = PR_MAILBOX_OWNER_NAME;
 		o->v.str = pool_strdup(pool, x->name);
 		return 1;
-	case PROP_ID(ST_PR_OBJECT_TYPE):
-		o->tag = ST_PR_OBJECT_TYPE;
+	case PROP_ID(PR_OBJECT_TYPE):
+		o->tag = PR_OBJECT_TYPE;
 		o->v.l = MAPI_STORE;
 		return 1;
-	case PROP_ID(ST_PR_RECORD_KEY):
-	case PROP_ID(ST_PR_STORE_RECORD_KEY):
-	case PROP_ID(ST_PR_MAPPING_SIGNATURE):
-		o->tag = store_props_all[PROP_ID(tag) == PROP_ID(ST_PR_RECORD_KEY) ? 3
-				: PROP_ID(tag) == PROP_ID(ST_PR_STORE_RECORD_KEY) ? 4 : 5];
+	case PROP_ID(PR_RECORD_KEY):
+	case PROP_ID(PR_STORE_RECORD_KEY):
+	case PROP_ID(PR_MAPPING_SIGNATURE):
+		o->tag = store_props_all[PROP_ID(tag) == PROP_ID(PR_RECORD_KEY) ? 3
+				: PROP_ID(tag) == PROP_ID(PR_STORE_RECORD_KEY) ? 4 : 5];
 		o->v.bin.cb = 16;
 		o->v.bin.pb = pool_memdup(pool,
-			PROP_ID(tag) == PROP_ID(ST_PR_MAPPING_SIGNATURE) ? m->replica_guid.b : m->guid.b,
+			PROP_ID(tag) == PROP_ID(PR_MAPPING_SIGNATURE) ? m->replica_guid.b : m->guid.b,
 			16);
 		return 1;
-	case PROP_ID(ST_PR_STORE_SUPPORT_MASK):
+	case PROP_ID(PR_STORE_SUPPORT_MASK):
 		/* STORE_ENTRYID_UNIQUE | SEARCH_OK | MODIFY_OK | CREATE_OK |
 		 * ATTACH_OK | OLE_OK | SUBMIT_OK | NOTIFY_OK | MV_PROPS_OK |
 		 * CATEGORIZE_OK | RTF_OK | RESTRICTION_OK | SORT_OK |
 		 * UNCOMPRESSED_RTF | HTML_OK | UNICODE_OK | HAS_SEARCHES */
-		o->tag = ST_PR_STORE_SUPPORT_MASK;
+		o->tag = PR_STORE_SUPPORT_MASK;
 		o->v.l = 0x0105bffd;
 		return 1;
-	case PROP_ID(ST_PR_MESSAGE_SIZE_EXTENDED):
-		o->tag = ST_PR_MESSAGE_SIZE_EXTENDED;
+	case PROP_ID(PR_MESSAGE_SIZE_EXTENDED):
+		o->tag = PR_MESSAGE_SIZE_EXTENDED;
 		o->v.li = x->size;
 		return 1;
-	case PROP_ID(ST_PR_STORAGE_QUOTA_LIMIT):
-	case PROP_ID(ST_PR_PROHIBIT_RECEIVE_QUOTA):
+	case PROP_ID(PR_STORAGE_QUOTA_LIMIT):
+	case PROP_ID(PR_PROHIBIT_RECEIVE_QUOTA):
 		/* In KiB (MS-OXCSTOR 2.2.2.1.1). */
 		if (x->mb->quota_hard == 0)
 			return -1;
-		o->tag = PROP_ID(tag) == PROP_ID(ST_PR_STORAGE_QUOTA_LIMIT)
-			? ST_PR_STORAGE_QUOTA_LIMIT
-			: ST_PR_PROHIBIT_RECEIVE_QUOTA;
+		o->tag = PROP_ID(tag) == PROP_ID(PR_STORAGE_QUOTA_LIMIT)
+			? PR_STORAGE_QUOTA_LIMIT
+			: PR_PROHIBIT_RECEIVE_QUOTA;
 		o->v.l = (int32_t)(x->mb->quota_hard / 1024);
 		return 1;
-	case PROP_ID(ST_PR_PROHIBIT_SEND_QUOTA):
+	case PROP_ID(PR_PROHIBIT_SEND_QUOTA):
 		if (x->mb->quota_warn == 0)
 			return -1;
-		o->tag = ST_PR_PROHIBIT_SEND_QUOTA;
+		o->tag = PR_PROHIBIT_SEND_QUOTA;
 		o->v.l = (int32_t)(x->mb->quota_warn / 1024);
 		return 1;
-	case PROP_ID(ST_PR_IPM_SUBTREE_ENTRYID):
+	case PROP_ID(PR_IPM_SUBTREE_ENTRYID):
 		which = STORE_SPECIAL_IPM_SUBTREE;
 		break;
-	case PROP_ID(ST_PR_IPM_OUTBOX_ENTRYID):
+	case PROP_ID(PR_IPM_OUTBOX_ENTRYID):
 		which = STORE_SPECIAL_OUTBOX;
 		break;
-	case PROP_ID(ST_PR_IPM_WASTEBASKET_ENTRYID):
+	case PROP_ID(PR_IPM_WASTEBASKET_ENTRYID):
 		which = STORE_SPECIAL_DELETED_ITEMS;
 		break;
-	case PROP_ID(ST_PR_IPM_SENTMAIL_ENTRYID):
+	case PROP_ID(PR_IPM_SENTMAIL_ENTRYID):
 		which = STORE_SPECIAL_SENT_ITEMS;
 		break;
-	case PROP_ID(ST_PR_VIEWS_ENTRYID):
+	case PROP_ID(PR_VIEWS_ENTRYID):
 		which = STORE_SPECIAL_VIEWS;
 		break;
-	case PROP_ID(ST_PR_COMMON_VIEWS_ENTRYID):
+	case PROP_ID(PR_COMMON_VIEWS_ENTRYID):
 		which = STORE_SPECIAL_COMMON_VIEWS;
 		break;
-	case PROP_ID(ST_PR_FINDER_ENTRYID):
+	case PROP_ID(PR_FINDER_ENTRYID):
 		which = STORE_SPECIAL_FINDER;
 		break;
 	default:
@@ -367,7 +367,7 @@ uint32_t store_mailbox_get_props(struct store_mailbox *mb, const struct mapi_tag
 	uint32_t ec = store_rtx_begin(mb, &t);
 	if (ec != ecSuccess)
 		return ec;
-	struct sctx x = {.mb = mb, .name = ""};
+	struct sctx x = {.mb = mb, .name = pool_strdup(pool, "")};
 	sqlite3_stmt *st = store_db_prep(t.c, "SELECT value FROM meta WHERE key = 'display_name'");
 	if (sqlite3_step(st) == SQLITE_ROW)
 		x.name = pool_strdup(pool, (const char *)sqlite3_column_text(st, 0));

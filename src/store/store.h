@@ -235,28 +235,18 @@ uint32_t store_blob_open_fd(struct store *store, const struct store_blob_ref *re
  * number of blobs removed, or -1. */
 long store_blob_gc(struct store *store, int64_t grace_seconds, const char **error_r);
 
-/* --- Named properties (MS-OXCDATA 2.9, MS-OXPROPS 1.3.2) --- */
+/* --- Named properties (MS-OXCDATA 2.6, 2.9) --- */
 
-enum store_named_kind {
-	STORE_NAMED_LID = 0,    /* MNID_ID */
-	STORE_NAMED_STRING = 1, /* MNID_STRING */
-};
-
-struct store_named {
-	struct guid guid;
-	enum store_named_kind kind;
-	uint32_t lid;     /* STORE_NAMED_LID */
-	const char *name; /* STORE_NAMED_STRING, UTF-8 */
-};
-
-/* Maps names to property IDs (0x8000 and up), creating mappings when
- * create is true (otherwise unknown names get 0). ecInvalidParam for bad
- * names, ecNotEnoughResources when the 0x8000-0xFFFE space is full. */
-uint32_t store_named_to_ids(struct store_mailbox *mb, const struct store_named *names,
+/* Maps names to this mailbox's property IDs (0x8000 and up), creating
+ * mappings when create is true (otherwise unknown names get 0).
+ * ecInvalidParam for bad names, ecNotEnoughResources when the
+ * 0x8000-0xFFFE space is full. */
+uint32_t store_named_to_ids(struct store_mailbox *mb, const struct mapi_propname *names,
 	uint32_t count, bool create, uint16_t *ids_r);
-/* The name behind a property ID; ecNotFound if it is not mapped. */
+/* The name behind a property ID (copied into pool); ecNotFound if the ID
+ * is not mapped. */
 uint32_t store_id_to_named(struct store_mailbox *mb, uint16_t id, pool_t *pool,
-	struct store_named *name_r);
+	struct mapi_propname *name_r);
 
 /* Per-property failures of a set or delete (MS-OXCDATA 2.7 PropertyProblem). */
 struct store_problem {
