@@ -220,8 +220,10 @@ uint32_t store_blob_pin(struct store *store, const struct store_blob_ref *ref)
 	store_blob_path(store, ref->sha256, final, sizeof(final));
 	if (utimensat(AT_FDCWD, final, NULL, 0) == 0)
 		return ecSuccess;
-	log_error(NULL, "store: blob %s: %s", final, strerror(errno));
-	return errno_ec(errno);
+	int e = errno;
+	if (e != ENOENT)
+		log_error(NULL, "store: blob %s: %s", final, strerror(e));
+	return errno_ec(e);
 }
 
 uint32_t store_blob_open_fd(struct store *store, const struct store_blob_ref *ref, int *fd_r)
@@ -319,14 +321,17 @@ static int mark_mailbox(const char *path, struct hash *marked, const char **erro
 	sqlite3_busy_timeout(db, 10000);
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(db, "SELECT sha FROM blob_refs", -1, &st, NULL);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 0) == 32)
-			hash_put(marked, sqlite3_column_blob(st, 0), 32, (void *)1, NULL);
+	if (rc == SQLITE_OK) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (sqlite3_column_bytes(st, 0) == 32)
+				hash_put(marked, sqlite3_column_blob(st, 0), 32, (void *)1, NULL);
+		}
 	}
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	if (rc != SQLITE_DONE) {
-		log_error(NULL, "store: blob gc: %s: cannot read references", path);
+		log_error(NULL, "store: blob gc: %s: cannot read references: %s", path,
+			sqlite3_errstr(rc));
 		*error_r = "cannot read a mailbox's blob references";
 		return -1;
 	}

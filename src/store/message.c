@@ -7,6 +7,7 @@
 #include "core/utf.h"
 #include "core/xalloc.h"
 #include "store/acl.h"
+#include "mapi/propval.h"
 #include "store/message_int.h"
 
 /* Indexed properties: stored in columns of the messages row (for sorting
@@ -65,14 +66,16 @@ static const uint32_t msg_computed[] = {
 };
 #define N_MSG_COMPUTED (sizeof(msg_computed) / sizeof(msg_computed[0]))
 
+/* PR_ATTACH_DATA_OBJ last: it shares its ID with PR_ATTACH_DATA_BIN, so
+ * it is only listed for "get all", never refused on set. */
 static const uint32_t att_computed[] = {
 	PR_ATTACH_NUM,
 	PR_ATTACH_SIZE,
 	PR_RECORD_KEY,
 	PR_OBJECT_TYPE,
-	PR_ATTACH_DATA_OBJ,
 	PR_ACCESS,
 	PR_ACCESS_LEVEL,
+	PR_ATTACH_DATA_OBJ,
 };
 #define N_ATT_COMPUTED (sizeof(att_computed) / sizeof(att_computed[0]))
 
@@ -1168,6 +1171,11 @@ uint32_t store_message_set_props(struct store_message *msg, const struct mapi_pr
 		}
 		if (PROP_ID(pv->tag) == PROP_ID(PR_LAST_MODIFICATION_TIME))
 			msg->set_modtime = true;
+		/* A new subject makes the normalized one stale unless the client
+		 * sets that too. */
+		if (PROP_ID(pv->tag) == PROP_ID(PR_SUBJECT) &&
+			mapi_propvals_get(props, PR_NORMALIZED_SUBJECT) == NULL)
+			store_sprops_del(&msg->tree->props, PR_NORMALIZED_SUBJECT);
 		rest_index[rest.count] = i;
 		rest.vals[rest.count++] = *pv;
 	}
@@ -1991,4 +1999,26 @@ uint32_t store_message_set_read(struct store_message *msg, bool read)
 		msg->tree->flags = read ? msg->tree->flags | MSGFLAG_READ
 					: msg->tree->flags & ~MSGFLAG_READ;
 	return ec;
+}
+
+uint32_t store_stream_open_on(struct store *store, struct sprops *props, pool_t *pool,
+	uint32_t tag, bool writable, bool column, enum store_stream_mode mode,
+	struct store_stream **st_r);
+
+uint32_t store_message_open_stream(struct store_message *msg, uint32_t tag,
+	enum store_stream_mode mode, struct store_stream **st_r)
+{
+	if (store_tag_in(tag, msg_computed, N_MSG_COMPUTED))
+		return mode == STORE_STREAM_WRITE ? ecComputed : ecNotSupported;
+	return store_stream_open_on(msg->mb->store, &msg->tree->props, msg->pool, tag,
+		msg->read_write, store_msg_column(tag) != NULL, mode, st_r);
+}
+
+uint32_t store_attach_open_stream(struct store_attach *att, uint32_t tag,
+	enum store_stream_mode mode, struct store_stream **st_r)
+{
+	if (PROP_TYPE(tag) == PT_OBJECT)
+		return ecNotSupported;
+	return store_stream_open_on(att->msg->mb->store, &att->work, att->pool, tag,
+		att->read_write, false, mode, st_r);
 }
