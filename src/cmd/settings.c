@@ -48,5 +48,32 @@ const struct config_setting hermod_settings[] = {
 		"yescrypt cost of new password hashes (each step doubles time and memory; "
 		"5 takes about 80 ms)"},
 
+	/* [store] */
+	{"store", "durability", CONFIG_TYPE_STRING, "full", 0, 0,
+		"full: fsync every commit (a delivery is on disk before it is acknowledged); "
+		"normal: fsync at checkpoints only"},
+	{"store", "max_value_size", CONFIG_TYPE_SIZE, "64m", 1024, 2 * GIB,
+		"largest property value (a body, an attachment's data)"},
+	{"store", "max_props_per_object", CONFIG_TYPE_INT, "4096", 16, 65536,
+		"properties on one folder, message, attachment or recipient"},
+	{"store", "max_recipients", CONFIG_TYPE_INT, "10000", 1, 1000000,
+		"recipients of one message"},
+	{"store", "max_attachments", CONFIG_TYPE_INT, "1000", 1, 100000,
+		"attachments of one message (at each level of embedding)"},
+	{"store", "max_embed_depth", CONFIG_TYPE_INT, "10", 1, 64,
+		"messages embedded in messages embedded in ..."},
+	{"store", "max_restriction_depth", CONFIG_TYPE_INT, "32", 2, 64,
+		"nesting of a restriction (search filter)"},
+	{"store", "max_mv_count", CONFIG_TYPE_INT, "65536", 16, 1000000,
+		"values in one multi-valued property"},
+	{"store", "blob_threshold", CONFIG_TYPE_SIZE, "64k", 1024, 64 * MIB,
+		"values at least this large are kept in the blob store, not in the database"},
+	{"store", "max_inline_get", CONFIG_TYPE_SIZE, "1m", 4096, 1 * GIB,
+		"larger values are read with streams, not returned whole"},
+	{"store", "read_connections", CONFIG_TYPE_INT, "4", 1, 256,
+		"idle read connections kept per open mailbox"},
+	{"store", "tombstone_days", CONFIG_TYPE_INT, "60", 1, 3650,
+		"how long deletions are remembered for clients that synchronize"},
+
 	{NULL, NULL, 0, NULL, 0, 0, NULL},
 };

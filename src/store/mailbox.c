@@ -679,6 +679,11 @@ uint32_t store_mailbox_create(struct store *store, const struct guid *g, const c
 	char *wal = xasprintf("%s-wal", tmp), *shm = xasprintf("%s-shm", tmp);
 	unlink(wal);
 	unlink(shm);
+	/* Mail is private: the database (and the WAL and shared-memory files
+	 * SQLite creates with the same mode) readable by the server only. */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
 	struct mailbox *m = NULL;
 	uint32_t ec = mailbox_load(store, g, tmp, true, &m);
 	if (ec != ecSuccess) {
