@@ -21,7 +21,7 @@ import time
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.environ.get("HERMOD_BUILD", os.path.join(ROOT, "build"))
+BUILD = os.path.abspath(os.environ.get("HERMOD_BUILD", os.path.join(ROOT, "build")))
 BINARY = os.path.join(BUILD, "src", "cmd", "hermod")
 DOMAIN = "example.test"
 
