@@ -92,7 +92,7 @@ static char *mv_s[] = {s_one, s_zwei, s_empty};
 static char *mv_s8[] = {s_latin, s_b};
 static struct mapi_binary mv_b[] = {{3, (uint8_t *)"\x00\x01\x02"}, {0, NULL}};
 static struct guid clsid = {{0xde, 0xad, 0xbe, 0xef, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9}};
-static struct guid psetid_common = {{0x08, 0x85, 0x06, 0x00, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46}};
+static struct guid psetid_common = {{0x08, 0x20, 0x06, 0x00, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46}};
 
 /* A message exercising every type the encoder supports. */
 static struct mapi_message *sample(pool_t *pool, int embed_depth)
