@@ -6,7 +6,10 @@
  * text browser would: block elements break lines, whitespace collapses,
  * lists get bullets, links keep their targets, tables go row by row, and
  * script, style and head are skipped. Inputs and outputs are UTF-8; the
- * caller converts other charsets before calling. */
+ * caller converts other charsets before calling.
+ *
+ * Threads: libxml2 wants xmlInitParser() called once before threads use
+ * it; a multi-threaded program calls it at startup. */
 #ifndef CONVERT_HTML_TEXT_H
 #define CONVERT_HTML_TEXT_H
 

@@ -54,6 +54,7 @@ static const uint8_t tnef_iid_imessage[16] = {0x07, 0x03, 0x02, 0x00, 0x00, 0x00
 
 typedef ARRAY(struct mapi_propval) tnef_propset_t;
 typedef ARRAY(struct mapi_propname) tnef_names_t;
+typedef ARRAY(tnef_propset_t) tnef_propsets_t;
 
 struct tnef_dec {
 	pool_t *pool;
@@ -293,6 +294,8 @@ static int dec_counted(struct tnef_dec *d, struct tnef_rd *r, const unsigned cha
 
 static int dec_message(struct tnef_dec *d, const unsigned char *data, size_t len,
 	unsigned depth, struct mapi_message **msg_r);
+static int dec_attributes(struct tnef_dec *d, const unsigned char *data, size_t len,
+	unsigned depth, struct mapi_message *msg, tnef_propset_t *msg_props, tnef_propsets_t *att_props_p);
 
 /* A property block (attMsgProps, attAttachment, one recipient row):
  * count, then tag [name] value for each (MS-OXTNEF 2.1.3.4). */
@@ -520,13 +523,6 @@ static bool hex_key(struct tnef_dec *d, const unsigned char *p, size_t n, union 
 	return true;
 }
 
-struct tnef_msg_build {
-	struct mapi_message *msg;
-	tnef_propset_t props;
-	ARRAY(tnef_propset_t) recips;
-	ARRAY(tnef_propset_t) atts;
-};
-
 static int dec_message(struct tnef_dec *d, const unsigned char *data, size_t len,
 	unsigned depth, struct mapi_message **msg_r)
 {
@@ -545,11 +541,33 @@ static int dec_message(struct tnef_dec *d, const unsigned char *data, size_t len
 	array_init(&msg->attachments, d->pool);
 	tnef_propset_t props;
 	array_init(&props, d->pool);
-	ARRAY(tnef_propset_t) att_props;
+	tnef_propsets_t att_props;
 	array_init(&att_props, d->pool);
 	if (depth == 0)
 		d->info->key = le16(data + 4);
 
+	/* An embedded stream's attOemCodepage applies to it alone. */
+	unsigned saved_cp = d->codepage;
+	int rc = dec_attributes(d, data, len, depth, msg, &props, &att_props);
+	d->codepage = saved_cp;
+	if (rc < 0)
+		return -1;
+	/* An embedded message attachment says so even when its method
+	 * property was not encapsulated. */
+	for (size_t i = 0; i < msg->attachments.n; i++) {
+		if (msg->attachments.v[i].embedded != NULL)
+			propset_set(&att_props.v[i], TAG_ATTACH_METHOD, pv_long(ATTACH_EMBEDDED_MSG),
+				false);
+		msg->attachments.v[i].props = propset_finish(&att_props.v[i]);
+	}
+	msg->props = propset_finish(&props);
+	*msg_r = msg;
+	return 0;
+}
+
+static int dec_attributes(struct tnef_dec *d, const unsigned char *data, size_t len,
+	unsigned depth, struct mapi_message *msg, tnef_propset_t *msg_props, tnef_propsets_t *att_props_p)
+{
 	struct tnef_rd r = {data + 6, len - 6};
 	while (r.left > 0) {
 		const unsigned char *h, *p, *ck;
@@ -579,13 +597,13 @@ static int dec_message(struct tnef_dec *d, const unsigned char *data, size_t len
 					return -1;
 				}
 				(void)array_push_new(&msg->attachments);
-				tnef_propset_t *ap = array_push_new(&att_props);
+				tnef_propset_t *ap = array_push_new(att_props_p);
 				array_init(ap, d->pool);
 			}
 			att = &msg->attachments.v[msg->attachments.n - 1];
-			set = &att_props.v[att_props.n - 1];
+			set = &att_props_p->v[att_props_p->n - 1];
 		} else if (level == TNEF_LVL_MESSAGE) {
-			set = &props;
+			set = msg_props;
 		} else {
 			d->info->ignored++;
 			continue;
@@ -718,16 +736,6 @@ static int dec_message(struct tnef_dec *d, const unsigned char *data, size_t len
 			break;
 		}
 	}
-	/* An embedded message attachment says so even when its method
-	 * property was not encapsulated. */
-	for (size_t i = 0; i < msg->attachments.n; i++) {
-		if (msg->attachments.v[i].embedded != NULL)
-			propset_set(&att_props.v[i], TAG_ATTACH_METHOD, pv_long(ATTACH_EMBEDDED_MSG),
-				false);
-		msg->attachments.v[i].props = propset_finish(&att_props.v[i]);
-	}
-	msg->props = propset_finish(&props);
-	*msg_r = msg;
 	return 0;
 }
 
