@@ -3,6 +3,7 @@
 
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "store/restrict_sql.h"
 #include "store/store_int.h"
 
 /* The schema of one mailbox (docs/store.md explains each table).
@@ -136,6 +137,11 @@ struct dbconn *store_db_open(const char *path, bool create, const char **error_r
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, 10000);
+	if (store_sql_register(db) != SQLITE_OK) {
+		*error_r = "cannot register the store's SQL functions";
+		sqlite3_close(db);
+		return NULL;
+	}
 	struct dbconn *c = xcalloc(1, sizeof(*c));
 	c->db = db;
 	c->stmts = hash_new(64);

@@ -1,87 +1,53 @@
-/* XIDs, predecessor change lists and EntryIDs of our objects.
- * (mapi/ will carry the general encoders; these are the store's few.) */
+/* XIDs, predecessor change lists and EntryIDs of this mailbox's objects,
+ * over the encoders of mapi/ids.h. */
 #include <string.h>
 
+#include "mapi/ids.h"
 #include "store/store_int.h"
-
-static void put_globcnt(uint64_t gc, uint8_t out[6])
-{
-	/* MS-OXCDATA 2.2.1.1: the global counter is big-endian. */
-	for (int i = 0; i < 6; i++)
-		out[i] = (uint8_t)(gc >> (8 * (5 - i)));
-}
 
 void store_xid(const struct mailbox *m, uint64_t globcnt, uint8_t out[22])
 {
-	/* MS-OXCDATA 2.2.2.2 XID: NamespaceGuid (16) + LocalId (6 here). */
+	/* [MS-OXCFXICS] 2.2.2.2 XID: NamespaceGuid (16) + LocalId (6 here). */
 	memcpy(out, m->replica_guid.b, 16);
-	put_globcnt(globcnt, out + 16);
+	mapi_globcnt_put(globcnt, out + 16);
 }
 
 void store_pcl_merge(const void *pcl, size_t len, const uint8_t xid[22], struct buf *out)
 {
-	/* MS-OXCFXICS 2.2.2.4: a PCL is a list of SizedXid (1-byte size +
-	 * XID); at most one XID per namespace, the latest. Ours replaces the
-	 * entry of its namespace; malformed input is dropped. */
-	const uint8_t *p = pcl;
-	size_t start = out->len;
-	bool placed = false;
-	while (p != NULL && len > 0) {
-		uint8_t sz = p[0];
-		if (sz < 17 || sz > 24 || (size_t)sz + 1 > len) {
-			buf_truncate(out, start);
-			placed = false;
-			break;
-		}
-		if (memcmp(p + 1, xid, 16) == 0) {
-			if (!placed) {
-				buf_append_byte(out, 22);
-				buf_append(out, xid, 22);
-				placed = true;
-			}
-		} else {
-			buf_append(out, p, (size_t)sz + 1);
-		}
-		p += sz + 1;
-		len -= (size_t)sz + 1;
-	}
-	if (!placed) {
-		buf_append_byte(out, 22);
-		buf_append(out, xid, 22);
-	}
+	/* [MS-OXCFXICS] 2.2.2.4: at most one XID per namespace, the latest.
+	 * A stored PCL that does not parse is replaced by the new XID. */
+	pool_t *pool = pool_new("pcl", 0);
+	struct mapi_pcl p = {0};
+	if (pcl == NULL || len == 0 || mapi_pcl_parse(pool, pcl, len, &p) < 0)
+		memset(&p, 0, sizeof(p));
+	struct mapi_xid x;
+	if (mapi_xid_parse(xid, 22, &x) == 0)
+		mapi_pcl_add(pool, &p, &x);
+	mapi_pcl_put(&p, out);
+	pool_free(&pool);
 }
 
 void store_eid_folder(const struct mailbox *m, uint64_t fid_gc, struct buf *out)
 {
-	/* MS-OXCDATA 2.2.4.1 Folder EntryID: Flags, ProviderUID (the
-	 * mailbox GUID), FolderType eitLTPrivateFolder, DatabaseGuid (the
-	 * replica GUID), GlobalCounter, Pad. */
-	uint8_t gc[6];
-	buf_append_u32le(out, 0);
-	buf_append(out, m->guid.b, 16);
-	buf_append_u16le(out, 0x0001);
-	buf_append(out, m->replica_guid.b, 16);
-	put_globcnt(fid_gc, gc);
-	buf_append(out, gc, 6);
-	buf_append_u16le(out, 0);
+	/* [MS-OXCDATA] 2.2.4.1: the provider UID is the mailbox GUID, the
+	 * database GUID the replica GUID of replica id 1. */
+	struct mapi_folder_eid e = {.provider_uid = m->guid,
+		.type = EITLT_PRIVATE_FOLDER,
+		.database_guid = m->replica_guid,
+		.globcnt = fid_gc};
+	mapi_folder_eid_put(&e, out);
 }
 
 void store_eid_message(const struct mailbox *m, uint64_t fid_gc, uint64_t mid_gc,
 	struct buf *out)
 {
-	/* MS-OXCDATA 2.2.4.2 Message EntryID: eitLTPrivateMessage. */
-	uint8_t gc[6];
-	buf_append_u32le(out, 0);
-	buf_append(out, m->guid.b, 16);
-	buf_append_u16le(out, 0x0007);
-	buf_append(out, m->replica_guid.b, 16);
-	put_globcnt(fid_gc, gc);
-	buf_append(out, gc, 6);
-	buf_append_u16le(out, 0);
-	buf_append(out, m->replica_guid.b, 16);
-	put_globcnt(mid_gc, gc);
-	buf_append(out, gc, 6);
-	buf_append_u16le(out, 0);
+	struct mapi_message_eid e = {.provider_uid = m->guid,
+		.type = EITLT_PRIVATE_MESSAGE,
+		.folder_database_guid = m->replica_guid,
+		.folder_globcnt = fid_gc,
+		.message_database_guid = m->replica_guid,
+		.message_globcnt = mid_gc};
+	mapi_message_eid_put(&e, out);
 }
 
 void store_entryid_make(const struct store_mailbox *mb, mapi_id_t fid, mapi_id_t mid,
@@ -93,44 +59,45 @@ void store_entryid_make(const struct store_mailbox *mb, mapi_id_t fid, mapi_id_t
 		store_eid_message(mb->m, store_gc(fid), store_gc(mid), out);
 }
 
-static uint64_t get_globcnt(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 6; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 uint32_t store_entryid_resolve(struct store_mailbox *mb, const void *eid, size_t len,
 	mapi_id_t *fid_r, mapi_id_t *mid_r)
 {
-	const uint8_t *p = eid;
-	if (p == NULL || (len != 46 && len != 70))
+	if (eid == NULL)
 		return ecInvalidEntryId;
-	uint16_t type = (uint16_t)(p[20] | p[21] << 8);
-	if (p[0] | p[1] | p[2] | p[3])
-		return ecInvalidEntryId;
-	if ((len == 46 && type != 0x0001) || (len == 70 && type != 0x0007))
-		return ecInvalidEntryId;
-	/* Another mailbox's object, or another replica's. */
-	if (memcmp(p + 4, mb->m->guid.b, 16) != 0 || memcmp(p + 22, mb->m->replica_guid.b, 16) != 0)
-		return ecNotFound;
-	uint64_t fgc = get_globcnt(p + 38);
-	uint64_t mgc = 0;
-	if (len == 70) {
-		if (memcmp(p + 46, mb->m->replica_guid.b, 16) != 0)
+	uint64_t fgc = 0, mgc = 0;
+	const struct mailbox *m = mb->m;
+	if (len == MAPI_FOLDER_EID_SIZE) {
+		struct mapi_folder_eid e;
+		if (mapi_folder_eid_parse(eid, len, &e) < 0 || e.type != EITLT_PRIVATE_FOLDER)
+			return ecInvalidEntryId;
+		/* Another mailbox's object, or another replica's. */
+		if (!guid_eq(&e.provider_uid, &m->guid) || !guid_eq(&e.database_guid, &m->replica_guid))
 			return ecNotFound;
-		mgc = get_globcnt(p + 62);
+		fgc = e.globcnt;
+	} else if (len == MAPI_MESSAGE_EID_SIZE) {
+		struct mapi_message_eid e;
+		if (mapi_message_eid_parse(eid, len, &e) < 0 || e.type != EITLT_PRIVATE_MESSAGE)
+			return ecInvalidEntryId;
+		if (!guid_eq(&e.provider_uid, &m->guid) ||
+			!guid_eq(&e.folder_database_guid, &m->replica_guid) ||
+			!guid_eq(&e.message_database_guid, &m->replica_guid))
+			return ecNotFound;
+		fgc = e.folder_globcnt;
+		mgc = e.message_globcnt;
+		if (mgc == 0)
+			return ecInvalidEntryId;
+	} else {
+		return ecInvalidEntryId;
 	}
-	if (fgc == 0 || (len == 70 && mgc == 0))
+	if (fgc == 0)
 		return ecInvalidEntryId;
 	mapi_id_t kf = 0;
-	int kind = store_object_kind(mb, store_id(len == 70 ? mgc : fgc), &kf);
-	if (len == 46 && kind != 1)
+	int kind = store_object_kind(mb, store_id(mgc != 0 ? mgc : fgc), &kf);
+	if (mgc == 0 && kind != 1)
 		return ecNotFound;
-	if (len == 70 && (kind != 2 || store_gc(kf) != fgc))
+	if (mgc != 0 && (kind != 2 || store_gc(kf) != fgc))
 		return ecNotFound;
 	*fid_r = store_id(fgc);
-	*mid_r = len == 70 ? store_id(mgc) : 0;
+	*mid_r = mgc != 0 ? store_id(mgc) : 0;
 	return ecSuccess;
 }

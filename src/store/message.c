@@ -89,6 +89,13 @@ const char *store_msg_column(uint32_t tag)
 	return NULL;
 }
 
+bool store_message_computed(uint32_t tag);
+uint32_t store_msg_indexed_tag(uint16_t id);
+bool store_message_computed(uint32_t tag)
+{
+	return store_tag_in(tag, msg_computed, N_MSG_COMPUTED);
+}
+
 /* The type an indexed property must have; 0 if tag is not indexed. */
 static uint32_t col_tag(uint32_t tag)
 {
@@ -909,6 +916,11 @@ void store_message_close(struct store_message **mp)
 	pool_free(&msg->pool);
 }
 
+struct store_mailbox *store_message_mailbox(const struct store_message *msg)
+{
+	return msg->mb;
+}
+
 mapi_id_t store_message_mid(const struct store_message *msg)
 {
 	return msg->meta.mid != 0 ? store_id(msg->meta.mid) : 0;
@@ -1110,6 +1122,11 @@ uint32_t store_message_props_read(struct store_mailbox *mb, struct dbconn *c, in
 }
 
 /* Checks the types of indexed properties; the rest is generic. */
+uint32_t store_msg_indexed_tag(uint16_t id)
+{
+	return col_tag(PROP_TAG(PT_UNSPECIFIED, id));
+}
+
 static uint32_t check_indexed(const struct mapi_propval *pv)
 {
 	uint32_t want = col_tag(pv->tag);

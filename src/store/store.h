@@ -357,6 +357,8 @@ uint32_t store_message_open(struct store_mailbox *mb, mapi_id_t fid, mapi_id_t m
  * embedded handles opened from it). Accepts NULL. */
 void store_message_close(struct store_message **msg);
 
+/* The mailbox handle the message was opened from. */
+struct store_mailbox *store_message_mailbox(const struct store_message *msg);
 /* MID and folder (0 before the first save of a new message). */
 mapi_id_t store_message_mid(const struct store_message *msg);
 mapi_id_t store_message_fid(const struct store_message *msg);
