@@ -360,6 +360,8 @@ void net_conn_accept(struct net_loop *loop, struct net_incoming *inc)
 	str_lcpy(conn->ip_key, inc->ip_key, sizeof(conn->ip_key));
 	conn->log.session = conn->session;
 	conn->log.peer = conn->peer;
+	conn->net_log.session = conn->session;
+	conn->net_log.peer = conn->peer;
 	pthread_mutex_init(&conn->mtx, NULL);
 	pthread_cond_init(&conn->cond, NULL);
 	conn->out = evbuffer_new();
@@ -395,7 +397,7 @@ void net_conn_accept(struct net_loop *loop, struct net_incoming *inc)
 	loop->n_conns++;
 	conn->timer = evtimer_new(loop->base, conn_timer_cb, conn);
 	if (conn->bev == NULL) {
-		log_error(&conn->log, "net: cannot set up the connection");
+		log_error(&conn->net_log, "net: cannot set up the connection");
 		if (conn->ssl != NULL)
 			SSL_free(conn->ssl);
 		conn->ssl = NULL;
@@ -407,7 +409,7 @@ void net_conn_accept(struct net_loop *loop, struct net_incoming *inc)
 	}
 	conn_setup_bev(conn, conn->bev);
 	conn_arm_timer(conn, (uint64_t)conn->idle_timeout_s * 1000);
-	log_debug(&conn->log, "net: connected to %s", conn->local);
+	log_debug(&conn->net_log, "net: connected to %s", conn->local);
 	if (conn->phase == NET_PHASE_OPEN) {
 		conn->connected = true;
 		conn_start_job(conn, NET_JOB_CONNECT);
@@ -441,11 +443,11 @@ static void conn_log_tls_errors(struct net_conn *conn, struct bufferevent *bev, 
 	while ((err = bufferevent_get_openssl_error(bev)) != 0) {
 		char msg[256];
 		ERR_error_string_n(err, msg, sizeof(msg));
-		log_info(&conn->log, "net: %s: %s", what, msg);
+		log_info(&conn->net_log, "net: %s: %s", what, msg);
 		any = true;
 	}
 	if (!any)
-		log_debug(&conn->log, "net: %s", what);
+		log_debug(&conn->net_log, "net: %s", what);
 }
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -453,7 +455,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct net_conn *conn = arg;
 	if (what & BEV_EVENT_CONNECTED) {
 		conn->handshake_done = true;
-		log_debug(&conn->log, "net: TLS handshake done (%s)", SSL_get_version(conn->ssl));
+		log_debug(&conn->net_log, "net: TLS handshake done (%s)", SSL_get_version(conn->ssl));
 	} else if ((what & BEV_EVENT_EOF) && conn->phase != NET_PHASE_HANDSHAKE) {
 		conn->peer_eof = true;
 	} else if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF | BEV_EVENT_TIMEOUT)) {
@@ -462,7 +464,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 				conn->handshake_done || conn->phase == NET_PHASE_OPEN ?
 					"TLS error" : "TLS handshake failed");
 		else if (what & BEV_EVENT_ERROR)
-			log_debug(&conn->log, "net: socket error: %s",
+			log_debug(&conn->net_log, "net: socket error: %s",
 				strerror(EVUTIL_SOCKET_ERROR()));
 		pthread_mutex_lock(&conn->mtx);
 		conn->dead = true;
@@ -667,7 +669,7 @@ static ssize_t conn_frame(struct net_conn *conn)
 		pthread_mutex_unlock(&conn->mtx);
 		if (r > 0) {
 			if ((size_t)r > avail) {
-				log_error(&conn->log, "net: frame() returned %zd of %zu bytes", r, avail);
+				log_error(&conn->net_log, "net: frame() returned %zd of %zu bytes", r, avail);
 				return -1;
 			}
 			/* Input buffered before the limit was lowered can hold a
@@ -712,7 +714,7 @@ static void conn_starttls(struct net_conn *conn)
 	if (filter == NULL) {
 		if (ssl != NULL)
 			SSL_free(ssl);
-		log_error(&conn->log, "net: cannot start TLS");
+		log_error(&conn->net_log, "net: cannot start TLS");
 		net_conn_kill(conn, "STARTTLS failed");
 		return;
 	}
@@ -729,7 +731,7 @@ static void conn_starttls(struct net_conn *conn)
 	bufferevent_setwatermark(conn->under, EV_WRITE, 0, conn->srv->cfg.output_high_water);
 	bufferevent_setwatermark(conn->under, EV_READ, 0, NET_TLS_RAW_INPUT_MAX);
 	conn_setup_bev(conn, filter);
-	log_debug(&conn->log, "net: STARTTLS");
+	log_debug(&conn->net_log, "net: STARTTLS");
 }
 
 /* --- The state machine --- */
@@ -802,7 +804,7 @@ static void conn_destroy(struct net_conn *conn)
 	pthread_mutex_unlock(&conn->mtx);
 	conn_free_posts(posts);
 	pool_free(&conn->pool);
-	log_debug(&conn->log, "net: closed");
+	log_debug(&conn->net_log, "net: closed");
 	net_server_uncount(conn->srv, conn->ip_key);
 	net_loop_conn_gone(conn->loop, conn);
 	net_conn_unref(&conn);
@@ -887,24 +889,35 @@ static void conn_step_open(struct net_conn *conn)
 		return;
 	}
 	if (timed_out) {
-		log_debug(&conn->log, "net: idle timeout");
+		log_debug(&conn->net_log, "net: idle timeout");
 		conn_start_job(conn, NET_JOB_TIMEOUT);
 		return;
+	}
+	/* Posted events and commands take turns when both are ready, so a
+	 * stream of notifications cannot starve the client's commands. */
+	ssize_t r = 0;
+	if (!paused && conn->last_was_post) {
+		r = conn_frame(conn);
+		if (r != 0)
+			goto frame_result;
 	}
 	struct net_post *post = conn_take_post(conn);
 	if (post != NULL) {
 		conn->job_post = post;
+		conn->last_was_post = true;
 		conn_start_job(conn, NET_JOB_POST);
 		return;
 	}
 	if (paused)
 		return;
-	ssize_t r = conn_frame(conn);
+	r = conn_frame(conn);
+frame_result:
+	conn->last_was_post = false;
 	if (r > 0) {
 		conn->job_len = (size_t)r;
 		conn_start_job(conn, NET_JOB_COMMAND);
 	} else if (r < 0) {
-		log_info(&conn->log, "net: command too long or invalid, closing");
+		log_info(&conn->net_log, "net: command too long or invalid, closing");
 		conn_start_job(conn, NET_JOB_OVERFLOW);
 	} else if (conn->peer_eof) {
 		conn_enter_closing(conn);
@@ -1016,7 +1029,7 @@ void net_conn_shutdown_req(struct net_conn *conn)
 
 void net_conn_kill(struct net_conn *conn, const char *why)
 {
-	log_debug(&conn->log, "net: %s", why);
+	log_debug(&conn->net_log, "net: %s", why);
 	pthread_mutex_lock(&conn->mtx);
 	conn->dead = true;
 	pthread_cond_broadcast(&conn->cond);

@@ -52,7 +52,10 @@ struct net_protocol {
 	 * -1 when the input can never become a valid command (the connection
 	 * is then closed after on_overflow, if set, has written an error).
 	 * May keep resumable state in the protocol context, and may write
-	 * (e.g. an IMAP "+ Ready" continuation for a synchronizing literal). */
+	 * (e.g. an IMAP "+ Ready" continuation for a synchronizing literal).
+	 * Never runs while a job of the connection runs, so it may read
+	 * state the jobs set (SMTP's "in DATA"); it is called again only when
+	 * more input has arrived. */
 	ssize_t (*frame)(struct net_conn *conn, const unsigned char *data, size_t len);
 
 	/* Worker: one complete command, exactly the bytes frame() delimited.
@@ -155,7 +158,9 @@ void *net_conn_protocol_ctx(struct net_conn *conn);
 /* A pool that lives as long as the connection (use from the thread that
  * runs the connection's jobs only). */
 pool_t *net_conn_pool(struct net_conn *conn);
-/* The log context: session "<proto>-<id>", peer; set user and action on it. */
+/* The log context: session "<proto>-<id>", peer; set user and action on it
+ * (from the connection's jobs; the strings must live until on_close
+ * returns). */
 struct log_ctx *net_conn_log(struct net_conn *conn);
 uint64_t net_conn_id(struct net_conn *conn);
 /* "127.0.0.1:51234" / "[::1]:51234"; and the address alone. */

@@ -182,7 +182,8 @@ struct net_conn {
 	char peer_ip[48];
 	char local[64];
 	char ip_key[64];
-	struct log_ctx log;
+	struct log_ctx log;     /* the protocol's: it sets user and action */
+	struct log_ctx net_log; /* ours: session and peer only, any thread */
 	void *ctx;
 	pool_t *pool;
 
@@ -215,6 +216,7 @@ struct net_conn {
 	bool shutdown_started;
 	bool lingering, linger_over;
 	bool discarded_input;
+	bool last_was_post; /* the last job was a posted event */
 	struct buf in;
 	size_t in_off;
 	size_t in_framed; /* input length frame() last answered 0 for */

@@ -28,6 +28,8 @@
 struct lp_conn {
 	atomic_int active;
 	struct lp_stats *st;
+	bool pinged; /* a PING was handled: a STORM stops */
+	unsigned long storm;
 };
 
 static struct lp_stats *lp_st(struct net_conn *conn)
@@ -123,6 +125,20 @@ static void lp_resume_fn(struct net_conn *conn, void *arg)
 	free(arg);
 }
 
+/* Re-posts itself at once until a PING has been handled: only a fair
+ * choice between posted events and commands ever ends it. */
+static void lp_storm_fn(struct net_conn *conn, void *arg)
+{
+	struct lp_conn *lc = net_conn_ctx(conn);
+	lp_enter(conn);
+	lc->storm++;
+	if (!lc->pinged)
+		net_conn_post(conn, 0, lp_storm_fn, NULL, NULL);
+	else
+		net_conn_printf(conn, "STORM over after %lu\n", lc->storm);
+	lp_leave(conn);
+}
+
 static void lp_big(struct net_conn *conn, size_t n)
 {
 	struct lp_stats *st = lp_st(conn);
@@ -176,7 +192,12 @@ static int lp_on_command(struct net_conn *conn, const unsigned char *data, size_
 		arg = strtoul(sp + 1, NULL, 10);
 
 	if (strcmp(line, "PING") == 0) {
+		((struct lp_conn *)net_conn_ctx(conn))->pinged = true;
 		net_conn_write_str(conn, "PONG\n");
+	} else if (strcmp(line, "STORM") == 0) {
+		((struct lp_conn *)net_conn_ctx(conn))->pinged = false;
+		net_conn_write_str(conn, "STORMING\n");
+		net_conn_post(conn, 0, lp_storm_fn, NULL, NULL);
 	} else if (strncmp(line, "SLOW ", 5) == 0) {
 		lp_bump(st, &st->slow_started);
 		lp_sleep_ms((unsigned)arg);

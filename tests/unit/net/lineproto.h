@@ -16,6 +16,8 @@
  *   MAX <n>         -> OK (net_conn_set_max_command)
  *   TIMEOUT <s>     -> OK (net_conn_set_idle_timeout)
  *   FLUSH <ms>      -> FIRST (flushed), sleeps, then SECOND
+ *   STORM           -> STORMING; a posted event re-posts itself until a
+ *                      PING has been handled, then says STORM over
  * A line starting with 0xFF is garbage (frame() returns -1). */
 #ifndef TESTS_NET_LINEPROTO_H
 #define TESTS_NET_LINEPROTO_H

@@ -344,6 +344,16 @@ static void test_posts_from_other_threads(void **state)
 	expect_line(c, "EVENT 150");
 	assert_true(now_ms() - t0 >= 150);
 
+	/* Posted events and commands take turns: a PING gets through an
+	 * endless stream of events (and ends it). */
+	assert_int_equal(lc_send(c, "STORM\n"), 0);
+	expect_line(c, "STORMING");
+	assert_int_equal(lc_send(c, "PING\n"), 0);
+	expect_line(c, "PONG");
+	const char *l = lc_line(c);
+	assert_non_null(l);
+	assert_true(strncmp(l, "STORM over after ", 17) == 0);
+
 	/* Posts to a connection that has closed are freed, not run; the
 	 * connection's memory stays valid while referenced. */
 	struct net_conn *conn = ts.st.last_conn;
