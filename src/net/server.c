@@ -682,9 +682,15 @@ int net_server_run(struct net_server *srv, bool catch_signals)
 		struct net_loop *loop = &srv->loops[i];
 		if (!loop->thread_started)
 			continue;
-		event_base_loopbreak(loop->base);
+		/* loopexit, not loopbreak: the callbacks already active run
+		 * first, among them the finalizers of the bufferevents freed
+		 * last, which close their sockets. */
+		event_base_loopexit(loop->base, NULL);
 		pthread_join(loop->thread, NULL);
 		loop->thread_started = false;
+		/* Anything activated by those last callbacks: the thread is
+		 * gone, so this thread may run the base. */
+		event_base_loop(loop->base, EVLOOP_NONBLOCK);
 	}
 	for (unsigned i = 0; i < 2; i++) {
 		if (srv->sig_ev[i] != NULL)

@@ -491,25 +491,35 @@ int lc_send(struct lc *c, const char *s)
 	return lc_send_raw(c, s, strlen(s));
 }
 
-/* Reads more into buf; returns bytes read, 0 at EOF, -1 on error. */
+/* Reads more into buf; returns bytes read, 0 at EOF, -1 on error (a
+ * reset counts as the server closing), -2 when the receive timeout (10 s)
+ * passed: the server did not answer and did not close. */
 static ssize_t lc_fill(struct lc *c)
 {
 	if (c->len == sizeof(c->buf))
 		return -1;
 	for (;;) {
 		ssize_t n;
+		errno = 0;
 		if (c->ssl != NULL) {
 			int r = SSL_read(c->ssl, c->buf + c->len, (int)(sizeof(c->buf) - c->len));
 			if (r <= 0) {
 				int e = SSL_get_error(c->ssl, r);
 				ERR_clear_error();
-				return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+				if (e == SSL_ERROR_ZERO_RETURN)
+					return 0;
+				if ((e == SSL_ERROR_SYSCALL || e == SSL_ERROR_WANT_READ) &&
+					(errno == EAGAIN || errno == EWOULDBLOCK))
+					return -2;
+				return -1;
 			}
 			n = r;
 		} else {
 			n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
 			if (n < 0 && errno == EINTR)
 				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				return -2;
 		}
 		if (n > 0)
 			c->len += (size_t)n;
@@ -556,7 +566,8 @@ bool lc_closed(struct lc *c)
 {
 	if (c->len > 0)
 		return false;
-	return lc_fill(c) <= 0;
+	ssize_t r = lc_fill(c);
+	return r == 0 || r == -1;
 }
 
 void lc_close(struct lc *c)

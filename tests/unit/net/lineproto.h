@@ -102,7 +102,8 @@ const char *lc_line(struct lc *c);
 /* Reads exactly n bytes into dst (NULL: discard); 0 or -1. */
 int lc_read_exact(struct lc *c, void *dst, size_t n);
 /* True when the server closed the connection (EOF or reset) with no more
- * data (a pending line counts as data). */
+ * data (a pending line counts as data); false if it sent more, or neither
+ * sent nor closed within the 10 s receive timeout. */
 bool lc_closed(struct lc *c);
 void lc_close(struct lc *c);
 

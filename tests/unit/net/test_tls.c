@@ -343,7 +343,8 @@ static void test_starttls_unavailable(void **state)
 
 int main(void)
 {
-	log_set_level(LOG_LEVEL_ERROR);
+	/* NET_TEST_DEBUG=1: the server's debug log on stderr. */
+	log_set_level(getenv("NET_TEST_DEBUG") != NULL ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_selfsigned),
 		cmocka_unit_test(test_server_ctx),
