@@ -191,9 +191,16 @@ static int cmd_serve_run(struct cmd_ctx *ctx, int argc, char **argv)
 	        .max_connections = (unsigned)config_get_int(cfg, "server", "max_connections"),
 	        .max_conns_per_ip =
 	                (unsigned)config_get_int(cfg, "server", "max_connections_per_ip"),
+	        .output_high_water = (size_t)config_get_size(cfg, "server", "output_high_water"),
 	        .shutdown_grace_ms =
 	                (unsigned)(config_get_time(cfg, "server", "shutdown_grace") * 1000),
 	};
+	unsigned long fd_limit = 0;
+	if (net_raise_fd_limit(&fd_limit) < 0 || fd_limit < nc.max_connections * 2UL + 64)
+		log_warning(NULL,
+			"open-file limit %lu is low for max_connections = %u (each needs a socket, "
+			"plus files); raise it (ulimit -n / LimitNOFILE)",
+			fd_limit, nc.max_connections);
 	sc.net = net_server_new(&nc, &error);
 	if (sc.net == NULL) {
 		cmd_fail("%s", error);

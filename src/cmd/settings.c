@@ -24,6 +24,8 @@ const struct config_setting hermod_settings[] = {
 		"connections across all listeners"},
 	{"server", "max_connections_per_ip", CONFIG_TYPE_INT, "200", 0, 1000000,
 		"connections from one client address (0: unlimited)"},
+	{"server", "output_high_water", CONFIG_TYPE_SIZE, "1m", 64 * KIB, 1 * GIB,
+		"output buffered per connection before a response's writer waits for the client"},
 	{"server", "shutdown_grace", CONFIG_TYPE_TIME, "10s", 0, 3600,
 		"how long commands in flight may run on at shutdown"},
 	{"server", "tls_cert", CONFIG_TYPE_STRING, NULL, 0, 0,
