@@ -196,10 +196,10 @@ static int cmd_serve_run(struct cmd_ctx *ctx, int argc, char **argv)
 	                (unsigned)(config_get_time(cfg, "server", "shutdown_grace") * 1000),
 	};
 	unsigned long fd_limit = 0;
-	if (net_raise_fd_limit(&fd_limit) < 0 || fd_limit < nc.max_connections * 2UL + 64)
+	if (net_raise_fd_limit(&fd_limit) < 0 || fd_limit < nc.max_connections + 256UL)
 		log_warning(NULL,
-			"open-file limit %lu is low for max_connections = %u (each needs a socket, "
-			"plus files); raise it (ulimit -n / LimitNOFILE)",
+			"open-file limit %lu is low for max_connections = %u (each needs a descriptor, "
+			"plus databases and files); raise it (ulimit -n / LimitNOFILE)",
 			fd_limit, nc.max_connections);
 	sc.net = net_server_new(&nc, &error);
 	if (sc.net == NULL) {
