@@ -156,19 +156,14 @@ static int convert_write_new(const char *dir, const char *name, const void *data
 	return cmd_fail("%s/%s: too many files of that name", dir, name);
 }
 
-#define TAG_ATTACH_DATA_BIN 0x37010102u
-#define TAG_ATTACH_FILENAME 0x3704001fu
-#define TAG_ATTACH_LONG_FILENAME 0x3707001fu
-#define TAG_DISPLAY_NAME 0x3001001fu
-#define TAG_SUBJECT 0x0037001fu
 
 static const char *convert_att_name(const struct mapi_attachment *att)
 {
-	const struct mapi_propval *pv = convert_find(&att->props, TAG_ATTACH_LONG_FILENAME);
+	const struct mapi_propval *pv = convert_find(&att->props, PR_ATTACH_LONG_FILENAME);
 	if (pv == NULL)
-		pv = convert_find(&att->props, TAG_ATTACH_FILENAME);
+		pv = convert_find(&att->props, PR_ATTACH_FILENAME);
 	if (pv == NULL)
-		pv = convert_find(&att->props, TAG_DISPLAY_NAME);
+		pv = convert_find(&att->props, PR_DISPLAY_NAME);
 	return pv != NULL ? pv->v.str : NULL;
 }
 
@@ -198,10 +193,10 @@ static int convert_print_message(const struct mapi_message *msg, unsigned depth,
 	for (size_t i = 0; i < msg->attachments.n && rc == 0; i++) {
 		const struct mapi_attachment *att = &msg->attachments.v[i];
 		const char *n = convert_att_name(att);
-		const struct mapi_propval *data = convert_find(&att->props, TAG_ATTACH_DATA_BIN);
+		const struct mapi_propval *data = convert_find(&att->props, PR_ATTACH_DATA_BIN);
 		size_t index = ++*counter;
 		if (att->embedded != NULL) {
-			const struct mapi_propval *subj = convert_find(&att->embedded->props, TAG_SUBJECT);
+			const struct mapi_propval *subj = convert_find(&att->embedded->props, PR_SUBJECT);
 			printf("%s  [%zu] embedded message \"%s\"\n", indent, i + 1,
 				subj != NULL ? subj->v.str : (n != NULL ? n : ""));
 		} else {

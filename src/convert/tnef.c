@@ -11,35 +11,8 @@
 #include "core/hex.h"
 #include "core/hm_time.h"
 #include "core/utf.h"
+#include "mapi/tags.h"
 
-/* Property tags this file maps legacy attributes to (MS-OXPROPS). Local
- * until mapi/proptags.h lands on main; then these become PR_* names. */
-#define TAG_MESSAGE_CLASS 0x001a001fu
-#define TAG_SUBJECT 0x0037001fu
-#define TAG_CLIENT_SUBMIT_TIME 0x00390040u
-#define TAG_MESSAGE_DELIVERY_TIME 0x0e060040u
-#define TAG_LAST_MODIFICATION_TIME 0x30080040u
-#define TAG_CREATION_TIME 0x30070040u
-#define TAG_IMPORTANCE 0x00170003u
-#define TAG_BODY 0x1000001fu
-#define TAG_SEARCH_KEY 0x300b0102u
-#define TAG_PARENT_KEY 0x00250102u
-#define TAG_CONVERSATION_KEY 0x000b0102u
-#define TAG_SENDER_NAME 0x0c1a001fu
-#define TAG_SENDER_ADDRTYPE 0x0c1e001fu
-#define TAG_SENDER_EMAIL_ADDRESS 0x0c1f001fu
-#define TAG_START_DATE 0x00600040u
-#define TAG_END_DATE 0x00610040u
-#define TAG_OWNER_APPT_ID 0x00620003u
-#define TAG_RESPONSE_REQUESTED 0x0063000bu
-#define TAG_ATTACH_DATA_BIN 0x37010102u
-#define TAG_ATTACH_DATA_OBJ 0x3701000du
-#define TAG_ATTACH_FILENAME 0x3704001fu
-#define TAG_ATTACH_METHOD 0x37050003u
-#define TAG_ATTACH_LONG_FILENAME 0x3707001fu
-#define TAG_ATTACH_RENDERING 0x37090102u
-#define TAG_RENDERING_POSITION 0x370b0003u
-#define TAG_ATTACH_TRANSPORT_NAME 0x370c001fu
 
 #define ATTACH_BY_VALUE 1
 #define ATTACH_EMBEDDED_MSG 5
@@ -350,7 +323,7 @@ static int dec_props(struct tnef_dec *d, struct tnef_rd *r, tnef_propset_t *set,
 					v.str = dec_unicode(d, p, n);
 				} else if (type == PT_OBJECT && n >= 16 &&
 					   memcmp(p, tnef_iid_imessage, 16) == 0 && att != NULL &&
-					   PROP_ID(tag) == PROP_ID(TAG_ATTACH_DATA_OBJ)) {
+					   PROP_ID(tag) == PROP_ID(PR_ATTACH_DATA_OBJ)) {
 					/* An embedded message: a TNEF stream of its own. */
 					if (dec_message(d, p + 16, n - 16, depth + 1, &att->embedded) < 0)
 						return -1;
@@ -495,7 +468,7 @@ static void dec_from(struct tnef_dec *d, const unsigned char *p, size_t n, tnef_
 	size_t cch = le16(p + 4), cb = le16(p + 6);
 	if (cch > n - 8)
 		return;
-	propset_set(set, TAG_SENDER_NAME, pv_str(dec_string8(d, p + 8, cch)), false);
+	propset_set(set, PR_SENDER_NAME, pv_str(dec_string8(d, p + 8, cch)), false);
 	size_t at = 8 + cch;
 	if (cb > n - at)
 		cb = n - at;
@@ -503,10 +476,10 @@ static void dec_from(struct tnef_dec *d, const unsigned char *p, size_t n, tnef_
 	char *colon = strchr(addr, ':');
 	if (colon != NULL && colon != addr) {
 		*colon = '\0';
-		propset_set(set, TAG_SENDER_ADDRTYPE, pv_str(addr), false);
-		propset_set(set, TAG_SENDER_EMAIL_ADDRESS, pv_str(colon + 1), false);
+		propset_set(set, PR_SENDER_ADDRTYPE, pv_str(addr), false);
+		propset_set(set, PR_SENDER_EMAIL_ADDRESS, pv_str(colon + 1), false);
 	} else if (addr[0] != '\0') {
-		propset_set(set, TAG_SENDER_EMAIL_ADDRESS, pv_str(addr), false);
+		propset_set(set, PR_SENDER_EMAIL_ADDRESS, pv_str(addr), false);
 	}
 }
 
@@ -556,7 +529,7 @@ static int dec_message(struct tnef_dec *d, const unsigned char *data, size_t len
 	 * property was not encapsulated. */
 	for (size_t i = 0; i < msg->attachments.n; i++) {
 		if (msg->attachments.v[i].embedded != NULL)
-			propset_set(&att_props.v[i], TAG_ATTACH_METHOD, pv_long(ATTACH_EMBEDDED_MSG),
+			propset_set(&att_props.v[i], PR_ATTACH_METHOD, pv_long(ATTACH_EMBEDDED_MSG),
 				false);
 		msg->attachments.v[i].props = propset_finish(&att_props.v[i]);
 	}
@@ -626,16 +599,16 @@ static int dec_attributes(struct tnef_dec *d, const unsigned char *data, size_t 
 		case ATT_MESSAGE_CLASS:
 		case ATT_ORIGINAL_MESSAGE_CLASS:
 			if (id == ATT_MESSAGE_CLASS)
-				propset_set(set, TAG_MESSAGE_CLASS,
+				propset_set(set, PR_MESSAGE_CLASS,
 					pv_str((char *)map_message_class(dec_string8(d, p, n))), false);
 			else
 				d->info->ignored++;
 			break;
 		case ATT_SUBJECT:
-			propset_set(set, TAG_SUBJECT, pv_str(dec_string8(d, p, n)), false);
+			propset_set(set, PR_SUBJECT, pv_str(dec_string8(d, p, n)), false);
 			break;
 		case ATT_BODY:
-			propset_set(set, TAG_BODY, pv_str(dec_string8(d, p, n)), false);
+			propset_set(set, PR_BODY, pv_str(dec_string8(d, p, n)), false);
 			break;
 		case ATT_MESSAGE_ID:
 		case ATT_PARENT_ID:
@@ -643,9 +616,9 @@ static int dec_attributes(struct tnef_dec *d, const unsigned char *data, size_t 
 			memset(&v, 0, sizeof(v));
 			if (hex_key(d, p, n, &v))
 				propset_set(set,
-					id == ATT_MESSAGE_ID  ? TAG_SEARCH_KEY
-					: id == ATT_PARENT_ID ? TAG_PARENT_KEY
-							      : TAG_CONVERSATION_KEY,
+					id == ATT_MESSAGE_ID  ? PR_SEARCH_KEY
+					: id == ATT_PARENT_ID ? PR_PARENT_KEY
+							      : PR_CONVERSATION_KEY,
 					v, false);
 			break;
 		case ATT_DATE_SENT:
@@ -656,12 +629,12 @@ static int dec_attributes(struct tnef_dec *d, const unsigned char *data, size_t 
 		case ATT_DATE_START:
 		case ATT_DATE_END:
 			if (dec_date(p, n, &ft)) {
-				uint32_t tag = id == ATT_DATE_SENT	     ? TAG_CLIENT_SUBMIT_TIME
-					       : id == ATT_DATE_RECD	     ? TAG_MESSAGE_DELIVERY_TIME
-					       : id == ATT_ATTACH_CREATE_DATE ? TAG_CREATION_TIME
-					       : id == ATT_DATE_START	     ? TAG_START_DATE
-					       : id == ATT_DATE_END	     ? TAG_END_DATE
-									     : TAG_LAST_MODIFICATION_TIME;
+				uint32_t tag = id == ATT_DATE_SENT	     ? PR_CLIENT_SUBMIT_TIME
+					       : id == ATT_DATE_RECD	     ? PR_MESSAGE_DELIVERY_TIME
+					       : id == ATT_ATTACH_CREATE_DATE ? PR_CREATION_TIME
+					       : id == ATT_DATE_START	     ? PR_START_DATE
+					       : id == ATT_DATE_END	     ? PR_END_DATE
+									     : PR_LAST_MODIFICATION_TIME;
 				propset_set(set, tag, pv_time(ft), false);
 			}
 			break;
@@ -670,42 +643,42 @@ static int dec_attributes(struct tnef_dec *d, const unsigned char *data, size_t 
 			if (n >= 2) {
 				uint16_t pr = le16(p);
 				int32_t imp = pr == 1 ? 2 : pr == 3 ? 0 : 1;
-				propset_set(set, TAG_IMPORTANCE, pv_long(imp), false);
+				propset_set(set, PR_IMPORTANCE, pv_long(imp), false);
 			}
 			break;
 		case ATT_AID_OWNER:
 			if (n >= 4)
-				propset_set(set, TAG_OWNER_APPT_ID, pv_long((int32_t)le32(p)), false);
+				propset_set(set, PR_OWNER_APPT_ID, pv_long((int32_t)le32(p)), false);
 			break;
 		case ATT_REQUEST_RES:
 			if (n >= 2) {
 				memset(&v, 0, sizeof(v));
 				v.b = le16(p) != 0;
-				propset_set(set, TAG_RESPONSE_REQUESTED, v, false);
+				propset_set(set, PR_RESPONSE_REQUESTED, v, false);
 			}
 			break;
 		case ATT_FROM:
 			dec_from(d, p, n, set);
 			break;
 		case ATT_ATTACH_DATA:
-			propset_set(set, TAG_ATTACH_DATA_BIN, pv_bin(d->pool, p, n), false);
+			propset_set(set, PR_ATTACH_DATA_BIN, pv_bin(d->pool, p, n), false);
 			break;
 		case ATT_ATTACH_TITLE:
-			propset_set(set, TAG_ATTACH_FILENAME, pv_str(dec_string8(d, p, n)), false);
+			propset_set(set, PR_ATTACH_FILENAME, pv_str(dec_string8(d, p, n)), false);
 			break;
 		case ATT_ATTACH_META_FILE:
-			propset_set(set, TAG_ATTACH_RENDERING, pv_bin(d->pool, p, n), false);
+			propset_set(set, PR_ATTACH_RENDERING, pv_bin(d->pool, p, n), false);
 			break;
 		case ATT_ATTACH_TRANSPORT_FILENAME:
-			propset_set(set, TAG_ATTACH_TRANSPORT_NAME, pv_str(dec_string8(d, p, n)), false);
+			propset_set(set, PR_ATTACH_TRANSPORT_NAME, pv_str(dec_string8(d, p, n)), false);
 			break;
 		case ATT_ATTACH_REND_DATA:
 			/* 2.1.3.3.15: AttachType (1 file, 2 OLE), AttachPosition, ... */
 			if (n >= 6 && level == TNEF_LVL_ATTACHMENT) {
 				uint16_t type = le16(p);
-				propset_set(set, TAG_ATTACH_METHOD,
+				propset_set(set, PR_ATTACH_METHOD,
 					pv_long(type == 2 ? ATTACH_OLE : ATTACH_BY_VALUE), false);
-				propset_set(set, TAG_RENDERING_POSITION, pv_long((int32_t)le32(p + 2)),
+				propset_set(set, PR_RENDERING_POSITION, pv_long((int32_t)le32(p + 2)),
 					false);
 			}
 			break;
@@ -987,7 +960,7 @@ static bool enc_skipped(const struct mapi_propval *pv, uint32_t skip_tag,
 	return pv->tag == skip_tag || PROP_TYPE(pv->tag) == PT_UNSPECIFIED ||
 	       PROP_TYPE(pv->tag) == PT_ERROR ||
 	       ((PROP_TYPE(pv->tag) & PT_MV_FLAG) != 0 && pv->v.mv.count == 0) ||
-	       (embedded != NULL && PROP_ID(pv->tag) == PROP_ID(TAG_ATTACH_DATA_OBJ));
+	       (embedded != NULL && PROP_ID(pv->tag) == PROP_ID(PR_ATTACH_DATA_OBJ));
 }
 
 static int enc_propvals(struct tnef_enc *e, const struct mapi_propvals *pvs, uint32_t skip_tag,
@@ -1014,7 +987,7 @@ static int enc_propvals(struct tnef_enc *e, const struct mapi_propvals *pvs, uin
 			buf_deinit(&s);
 			return -1;
 		}
-		put_u32(out, TAG_ATTACH_DATA_OBJ);
+		put_u32(out, PR_ATTACH_DATA_OBJ);
 		put_u32(out, 1);
 		enc_counted(out, s.data, s.len);
 		buf_deinit(&s);
@@ -1055,7 +1028,7 @@ static int enc_message(struct tnef_enc *e, const struct mapi_message *msg, uint1
 
 	struct buf a;
 	buf_init(&a, NULL);
-	const struct mapi_propval *cls = find_prop(&msg->props, TAG_MESSAGE_CLASS);
+	const struct mapi_propval *cls = find_prop(&msg->props, PR_MESSAGE_CLASS);
 	if (cls != NULL && cls->v.str != NULL) {
 		enc_string8(e, cls->v.str, &a);
 		enc_attr(out, TNEF_LVL_MESSAGE, ATT_MESSAGE_CLASS, a.data, a.len);
@@ -1076,8 +1049,8 @@ static int enc_message(struct tnef_enc *e, const struct mapi_message *msg, uint1
 	}
 	for (size_t i = 0; i < msg->attachments.n && rc == 0; i++) {
 		const struct mapi_attachment *att = &msg->attachments.v[i];
-		const struct mapi_propval *method = find_prop(&att->props, TAG_ATTACH_METHOD);
-		const struct mapi_propval *pos = find_prop(&att->props, TAG_RENDERING_POSITION);
+		const struct mapi_propval *method = find_prop(&att->props, PR_ATTACH_METHOD);
+		const struct mapi_propval *pos = find_prop(&att->props, PR_RENDERING_POSITION);
 		/* 2.1.3.3.15 attAttachRendData: type, position, width, height, flags. */
 		memset(tmp, 0, 14);
 		tmp[0] = method != NULL && method->v.l == ATTACH_OLE ? 2 : 1;
@@ -1088,21 +1061,21 @@ static int enc_message(struct tnef_enc *e, const struct mapi_message *msg, uint1
 		tmp[5] = (unsigned char)(position >> 24);
 		tmp[6] = tmp[7] = tmp[8] = tmp[9] = 0xff; /* width, height: -1 */
 		enc_attr(out, TNEF_LVL_ATTACHMENT, ATT_ATTACH_REND_DATA, tmp, 14);
-		const struct mapi_propval *name = find_prop(&att->props, TAG_ATTACH_FILENAME);
+		const struct mapi_propval *name = find_prop(&att->props, PR_ATTACH_FILENAME);
 		if (name == NULL)
-			name = find_prop(&att->props, TAG_ATTACH_LONG_FILENAME);
+			name = find_prop(&att->props, PR_ATTACH_LONG_FILENAME);
 		if (name != NULL && name->v.str != NULL) {
 			enc_string8(e, name->v.str, &a);
 			enc_attr(out, TNEF_LVL_ATTACHMENT, ATT_ATTACH_TITLE, a.data, a.len);
 			buf_reset(&a);
 		}
-		const struct mapi_propval *bin = find_prop(&att->props, TAG_ATTACH_DATA_BIN);
+		const struct mapi_propval *bin = find_prop(&att->props, PR_ATTACH_DATA_BIN);
 		if (bin != NULL)
 			enc_attr(out, TNEF_LVL_ATTACHMENT, ATT_ATTACH_DATA, bin->v.bin.pb,
 				bin->v.bin.cb);
 		/* The data travels once, in attAttachData; everything else in
 		 * attAttachment. */
-		rc = enc_propvals(e, &att->props, bin != NULL ? TAG_ATTACH_DATA_BIN : 0, att->embedded,
+		rc = enc_propvals(e, &att->props, bin != NULL ? PR_ATTACH_DATA_BIN : 0, att->embedded,
 			depth, &a);
 		if (rc == 0)
 			enc_attr(out, TNEF_LVL_ATTACHMENT, ATT_ATTACHMENT, a.data, a.len);
