@@ -53,6 +53,7 @@ static const char *const schema_sql[] = {
 	" cn INTEGER NOT NULL,"
 	" created_cn INTEGER NOT NULL,"
 	" read_cn INTEGER NOT NULL DEFAULT 0,"
+	" imap_cn INTEGER NOT NULL DEFAULT 0,"
 	" pcl BLOB,"
 	" creator TEXT,"
 	" flags INTEGER NOT NULL DEFAULT 0,"
@@ -78,6 +79,7 @@ static const char *const schema_sql[] = {
 	"CREATE INDEX messages_delivery ON messages (fid, fai, delivery_time)",
 	"CREATE INDEX messages_cn ON messages (fid, cn)",
 	"CREATE INDEX messages_read_cn ON messages (fid, read_cn)",
+	"CREATE INDEX messages_imap_cn ON messages (fid, imap_cn)",
 	"CREATE INDEX messages_top ON messages (top)",
 	"CREATE INDEX messages_parent_att ON messages (parent_att)",
 	"CREATE TABLE message_props (id INTEGER NOT NULL, propid INTEGER NOT NULL,"
@@ -250,6 +252,41 @@ uint32_t store_db_create_schema(struct dbconn *c)
 			return ec;
 	}
 	return store_meta_set_int(c, "schema_version", STORE_SCHEMA_VERSION);
+}
+
+/* Upgrades older schemas in place, one version at a time, each step in
+ * its own transaction. */
+static const char *const migrate_v2[] = {
+	/* Changes IMAP sees but MAPI does not (the \Deleted store flag). */
+	"ALTER TABLE messages ADD COLUMN imap_cn INTEGER NOT NULL DEFAULT 0",
+	"CREATE INDEX messages_imap_cn ON messages (fid, imap_cn)",
+	NULL,
+};
+
+uint32_t store_db_migrate(struct dbconn *c)
+{
+	int64_t v = 0;
+	uint32_t ec = store_meta_get_int(c, "schema_version", &v);
+	if (ec != ecSuccess)
+		return ec == ecNotFound ? ecCorruptData : ec;
+	while (v < STORE_SCHEMA_VERSION) {
+		const char *const *steps = v == 1 ? migrate_v2 : NULL;
+		if (steps == NULL)
+			return ecVersionMismatch;
+		ec = store_db_exec(c, "BEGIN IMMEDIATE");
+		for (size_t i = 0; ec == ecSuccess && steps[i] != NULL; i++)
+			ec = store_db_exec(c, steps[i]);
+		if (ec == ecSuccess)
+			ec = store_meta_set_int(c, "schema_version", v + 1);
+		if (ec == ecSuccess)
+			ec = store_db_exec(c, "COMMIT");
+		if (ec != ecSuccess) {
+			store_db_exec(c, "ROLLBACK");
+			return ec;
+		}
+		v++;
+	}
+	return v == STORE_SCHEMA_VERSION ? ecSuccess : ecVersionMismatch;
 }
 
 uint32_t store_meta_get_int(struct dbconn *c, const char *key, int64_t *v_r)

@@ -205,7 +205,9 @@ static uint32_t mailbox_load(struct store *store, const struct guid *g, const ch
 	m->hub = store_notify_hub_new();
 	m->data_version = -1;
 	if (!create) {
-		uint32_t ec = mailbox_read_meta(m);
+		uint32_t ec = store_db_migrate(m->w);
+		if (ec == ecSuccess)
+			ec = mailbox_read_meta(m);
 		if (ec != ecSuccess) {
 			log_error(NULL, "store: %s: not a readable mailbox", path);
 			mailbox_free(m);

@@ -131,7 +131,6 @@ uint32_t store_msg_copy(struct wtx *t, int64_t id, uint64_t fid, uint64_t *mid_r
 		meta.pcl_len = pcl.len;
 		meta.top = 0;
 		meta.parent_att = 0;
-		meta.store_flags = 0;
 		meta.creator = t->mb->principal;
 		ec = store_next_uid(t, fid, &meta.uid);
 	}

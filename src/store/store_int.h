@@ -18,7 +18,7 @@
 #include "store/ptags.h"
 #include "store/store.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_REPLID 1 /* MS-OXCDATA 2.2.1.1: our one replica */
 #define STORE_GLOBCNT_MAX 0xffffffffffffULL
 /* Global counter values reserved per persisted high-water mark update. */
@@ -51,6 +51,8 @@ uint32_t store_db_ec(struct dbconn *c, int rc, const char *what);
 uint32_t store_db_step_done(struct dbconn *c, sqlite3_stmt *st);
 /* Creates the schema in a fresh database (inside the caller's transaction). */
 uint32_t store_db_create_schema(struct dbconn *c);
+/* Brings an existing database to STORE_SCHEMA_VERSION. */
+uint32_t store_db_migrate(struct dbconn *c);
 /* Meta key/value access. */
 uint32_t store_meta_get_int(struct dbconn *c, const char *key, int64_t *v_r);
 uint32_t store_meta_set_int(struct dbconn *c, const char *key, int64_t v);

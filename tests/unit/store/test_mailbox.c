@@ -317,6 +317,47 @@ static void test_ids_monotonic(void **state)
 	tstore_free(&t);
 }
 
+/* A mailbox of schema version 1 is brought up to date when opened. */
+static void test_migration(void **state)
+{
+	struct tstore *t = tstore_new();
+	struct guid g;
+	struct store_mailbox *mb = tstore_mailbox(t, &g, "alice@example.test");
+	mapi_id_t inbox = store_mailbox_special_fid(mb, STORE_SPECIAL_INBOX);
+	mapi_id_t mid = tstore_add_message(mb, inbox, "old", 1, false);
+	store_mailbox_close(&mb);
+	char *path = store_mailbox_path(t->store, &g);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				 "DROP INDEX messages_imap_cn; ALTER TABLE messages DROP COLUMN imap_cn;"
+				 " UPDATE meta SET value = 1 WHERE key = 'schema_version'",
+				 NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+	tstore_reopen(t);
+	mb = tstore_open_as(t, &g, "alice@example.test");
+	struct store_message *msg;
+	assert_ok(store_message_open(mb, inbox, mid, 0, &msg));
+	assert_string_equal(tmsg_prop(msg, PR_SUBJECT, t->pool)->v.str, "old");
+	store_message_close(&msg);
+	tstore_add_message(mb, inbox, "new", 2, false);
+	store_mailbox_close(&mb);
+	/* A version from the future is refused. */
+	path = store_mailbox_path(t->store, &g);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = 99 WHERE key = 'schema_version'",
+				 NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+	tstore_reopen(t);
+	struct store_logon logon = {.principal = "alice@example.test"};
+	assert_int_not_equal(store_mailbox_open(t->store, &g, &logon, &mb), ecSuccess);
+	tstore_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_bad_entryids_and_ids),
 		cmocka_unit_test(test_create_open_errors),
 		cmocka_unit_test(test_ids_monotonic),
+		cmocka_unit_test(test_migration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
