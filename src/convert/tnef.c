@@ -525,12 +525,12 @@ static int dec_message(struct tnef_dec *d, const unsigned char *data, size_t len
 	d->codepage = saved_cp;
 	if (rc < 0)
 		return -1;
-	/* An embedded message attachment says so even when its method
-	 * property was not encapsulated. */
+	/* An embedded message attachment says so even when only the legacy
+	 * attAttachRendData (which knows files and OLE only) gave a method. */
 	for (size_t i = 0; i < msg->attachments.n; i++) {
 		if (msg->attachments.v[i].embedded != NULL)
 			propset_set(&att_props.v[i], PR_ATTACH_METHOD, pv_long(ATTACH_EMBEDDED_MSG),
-				false);
+				true);
 		msg->attachments.v[i].props = propset_finish(&att_props.v[i]);
 	}
 	msg->props = propset_finish(&props);

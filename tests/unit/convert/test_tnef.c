@@ -459,6 +459,46 @@ static void test_props_override_legacy(void **state)
 	pool_free(&pool);
 }
 
+static void test_embedded_codepage_scoped(void **state)
+{
+	/* An embedded stream's attOemCodepage (1251) does not leak into the
+	 * parent's later attributes (1252). */
+	pool_t *pool = pool_new("tnef", 0);
+	struct buf inner, props, b;
+	buf_init(&inner, NULL);
+	buf_init(&props, NULL);
+	buf_init(&b, NULL);
+	buf_append_u32le(&inner, TNEF_SIGNATURE);
+	buf_append_u16le(&inner, 1);
+	attr(&inner, 1, ATT_OEM_CODEPAGE, "\xe3\x04\x00\x00\x00\x00\x00\x00", 8);
+	attr(&inner, 1, ATT_SUBJECT, "\xe9", 2);
+	static const uint8_t iid[16] = {0x07, 0x03, 0x02, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46};
+	buf_append_u32le(&props, 1);
+	buf_append_u32le(&props, 0x3701000d);
+	buf_append_u32le(&props, 1);
+	buf_append_u32le(&props, (uint32_t)(16 + inner.len));
+	buf_append(&props, iid, 16);
+	buf_append(&props, inner.data, inner.len);
+	buf_append_fill(&props, 0, (4 - (inner.len & 3)) & 3);
+	buf_append_u32le(&b, TNEF_SIGNATURE);
+	buf_append_u16le(&b, 1);
+	attr(&b, 1, ATT_OEM_CODEPAGE, "\xe4\x04\x00\x00\x00\x00\x00\x00", 8);
+	attr(&b, 2, ATT_ATTACH_REND_DATA, "\x01\x00\x00\x00\x00\x00\xff\xff\xff\xff\x00\x00\x00\x00", 14);
+	attr(&b, 2, ATT_ATTACHMENT, props.data, props.len);
+	attr(&b, 1, ATT_SUBJECT, "\xe9", 2);
+	struct mapi_message *m;
+	const char *error = NULL;
+	assert_int_equal(tnef_decode(pool, b.data, b.len, NULL, &m, NULL, &error), 1);
+	assert_string_equal(get(&m->props, 0x0037001f)->v.str, "\xc3\xa9");
+	assert_non_null(m->attachments.v[0].embedded);
+	assert_string_equal(get(&m->attachments.v[0].embedded->props, 0x0037001f)->v.str, "\xd0\xb9");
+	assert_int_equal(get(&m->attachments.v[0].props, 0x37050003)->v.l, 5);
+	buf_deinit(&inner);
+	buf_deinit(&props);
+	buf_deinit(&b);
+	pool_free(&pool);
+}
+
 static void test_checksum_tolerated(void **state)
 {
 	pool_t *pool = pool_new("tnef", 0);
@@ -630,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_encode_errors),
 		cmocka_unit_test(test_legacy_attributes),
 		cmocka_unit_test(test_props_override_legacy),
+		cmocka_unit_test(test_embedded_codepage_scoped),
 		cmocka_unit_test(test_checksum_tolerated),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_limits),
