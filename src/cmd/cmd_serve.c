@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 
 #include "cmd/cmd_directory.h"
+#include "cmd/cmd_store.h"
 #include "cmd/serve.h"
 #include "directory/password.h"
 #include "core/log.h"
@@ -180,6 +181,9 @@ static int cmd_serve_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (sc.dir == NULL)
 		goto out;
 	sc.throttle = cmd_directory_throttle_new(ctx);
+	sc.store = cmd_store_open(ctx);
+	if (sc.store == NULL)
+		goto out;
 	sc.tls = serve_tls(&sc, &error);
 	if (sc.tls == NULL) {
 		cmd_fail("TLS: %s", error);
@@ -237,6 +241,7 @@ out:
 	if (sc.tls != NULL)
 		SSL_CTX_free(sc.tls);
 	directory_throttle_free(&sc.throttle);
+	store_free(&sc.store);
 	directory_close(&sc.dir);
 	pool_free(&sc.pool);
 	close(lock_fd);

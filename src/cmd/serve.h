@@ -17,6 +17,7 @@
 #include "directory/directory.h"
 #include "directory/throttle.h"
 #include "net/net.h"
+#include "store/store.h"
 
 struct serve_ctx {
 	struct cmd_ctx *cmd;
@@ -26,6 +27,9 @@ struct serve_ctx {
 	SSL_CTX *tls;          /* the server certificate, for implicit TLS and STARTTLS */
 	struct directory *dir; /* users, domains, credentials */
 	struct directory_throttle *throttle; /* login failures, shared by every protocol */
+	/* The one information store of the process (its notifications reach
+	 * every session only within one struct store). */
+	struct store *store;
 	/* "imap 127.0.0.1:1143, imaps 127.0.0.1:1993, ..." for the ready line */
 	struct buf listening;
 };

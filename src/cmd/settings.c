@@ -77,5 +77,28 @@ const struct config_setting hermod_settings[] = {
 	{"store", "tombstone_days", CONFIG_TYPE_INT, "60", 1, 3650,
 		"how long deletions are remembered for clients that synchronize"},
 
+	/* [pop3] */
+	{"pop3", "listen", CONFIG_TYPE_LIST, "127.0.0.1:1110", 0, 0,
+		"POP3 listeners (STLS offered); empty: none"},
+	{"pop3", "listen_tls", CONFIG_TYPE_LIST, "127.0.0.1:1995", 0, 0,
+		"POP3S listeners (TLS from the first byte); empty: none"},
+	{"pop3", "max_line", CONFIG_TYPE_SIZE, "1k", 255, 64 * KIB,
+		"longest command line, CRLF included (RFC 2449: at least 255)"},
+	{"pop3", "max_bad_commands", CONFIG_TYPE_INT, "10", 1, 10000,
+		"invalid commands in a row before the connection is closed"},
+	{"pop3", "max_auth_failures", CONFIG_TYPE_INT, "3", 1, 100,
+		"failed logins in one session before the connection is closed"},
+	{"pop3", "idle_timeout", CONFIG_TYPE_TIME, "10m", 600, 86400,
+		"inactivity before a logged-in session is closed (RFC 1939: at least 10 minutes)"},
+	{"pop3", "preauth_timeout", CONFIG_TYPE_TIME, "60s", 5, 3600,
+		"inactivity before a session that has not logged in is closed"},
+	{"pop3", "loopback_secure", CONFIG_TYPE_BOOL, "yes", 0, 0,
+		"accept passwords without TLS from loopback addresses"},
+	{"pop3", "expire", CONFIG_TYPE_STRING, "never", 0, 0,
+		"EXPIRE policy (RFC 2449): never, or days a retrieved message is kept at least "
+		"(0: retrieved messages are removed at QUIT)"},
+	{"pop3", "login_delay", CONFIG_TYPE_TIME, "0", 0, 86400,
+		"LOGIN-DELAY (RFC 2449): minimum time between two logins of a user (0: none)"},
+
 	{NULL, NULL, 0, NULL, 0, 0, NULL},
 };
