@@ -40,5 +40,6 @@ extern const struct cmd cmd_serve;
 extern const struct cmd cmd_domain;
 extern const struct cmd cmd_user;
 extern const struct cmd cmd_group;
+extern const struct cmd cmd_convert;
 
 #endif

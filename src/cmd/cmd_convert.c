@@ -4,6 +4,9 @@
  *   hermod convert tnef FILE [--extract DIR]   list (and unpack) a winmail.dat
  *   hermod convert rtf FILE [--html | --text]  decode a PR_RTF_COMPRESSED blob
  *
+ *   hermod convert mime2mapi FILE.eml          the message object a MIME message becomes
+ *   hermod convert mapi2mime FILE              the MIME hermod writes (cmd_convert_mime.c)
+ *
  * Each conversion is one entry in convert_subs[]: adding one (mime2mapi,
  * mapi2mime, ...) is a function and a table line. */
 #include <errno.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_convert.h"
 #include "cmd/cmd_directory.h"
 #include "convert/rtf_html.h"
 #include "convert/rtfcp.h"
@@ -349,6 +353,8 @@ struct convert_sub {
 static const struct convert_sub convert_subs[] = {
 	{"tnef", convert_tnef},
 	{"rtf", convert_rtf},
+	{"mime2mapi", cmd_convert_mime2mapi},
+	{"mapi2mime", cmd_convert_mapi2mime},
 };
 
 static int cmd_convert_run(struct cmd_ctx *ctx, int argc, char **argv)
@@ -364,5 +370,7 @@ static int cmd_convert_run(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd cmd_convert = {"convert",
 	"convert tnef FILE [--extract DIR]\n"
-	"convert rtf FILE [--html | --text | --compress] [--ignore-crc]",
-	"decode TNEF (winmail.dat) and compressed RTF files", cmd_convert_run};
+	"convert rtf FILE [--html | --text | --compress] [--ignore-crc]\n"
+	"convert mime2mapi [--full] [--digest] FILE.eml|-\n"
+	"convert mapi2mime [--tnef] [--bcc] [--lf] [--from-tnef] FILE|-",
+	"convert messages: TNEF, compressed RTF, MIME <-> MAPI message object", cmd_convert_run};

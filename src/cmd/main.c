@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "convert/convert.h"
 #include "core/log.h"
 #include "hermod_version.h"
 
@@ -148,7 +149,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level(level);
+	/* GMime, once per process, before any thread converts (convert.h). */
+	convert_init();
 	int rc = c->run(&ctx, argc - i, argv + i);
+	convert_deinit();
 	config_free(&ctx.cfg);
 	return rc;
 }
