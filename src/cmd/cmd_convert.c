@@ -371,6 +371,6 @@ static int cmd_convert_run(struct cmd_ctx *ctx, int argc, char **argv)
 const struct cmd cmd_convert = {"convert",
 	"convert tnef FILE [--extract DIR]\n"
 	"convert rtf FILE [--html | --text | --compress] [--ignore-crc]\n"
-	"convert mime2mapi [--full] [--digest] FILE.eml|-\n"
-	"convert mapi2mime [--tnef] [--bcc] [--lf] [--from-tnef] FILE|-",
+	"convert mime2mapi [--full] [--digest] [--now TIME] FILE.eml|-\n"
+	"convert mapi2mime [--tnef] [--bcc] [--lf] [--from-tnef] [--now TIME] FILE|-",
 	"convert messages: TNEF, compressed RTF, MIME <-> MAPI message object", cmd_convert_run};

@@ -19,11 +19,26 @@
 #include "convert/convert.h"
 #include "convert/mime.h"
 #include "convert/msgutil.h"
+#include "core/hm_time.h"
 #include "core/pool.h"
 
 #include "convert/tnef.h"
 
 extern const struct cmd cmd_convert;
+
+/* --now TIME (ISO 8601): the time used where a message has none (no
+ * Date), for reproducible output. 0 if absent, -1 if malformed. */
+static int parse_now(int argc, char **argv, int *i, uint64_t *ft_r)
+{
+	if (strcmp(argv[*i], "--now") != 0)
+		return 0;
+	int64_t t;
+	if (*i + 1 >= argc || time_parse_iso8601(argv[*i + 1], &t) < 0)
+		return -1;
+	*ft_r = time_unix_to_filetime(t, 0);
+	(*i)++;
+	return 1;
+}
 
 /* Files are read whole; this bounds them. */
 #define CONVERT_MIME_MAX_FILE (512u * 1024u * 1024u)
@@ -61,7 +76,14 @@ int cmd_convert_mime2mapi(int argc, char **argv)
 {
 	unsigned flags = 0;
 	const char *path = NULL;
+	struct mime_import_opts iopts;
+	memset(&iopts, 0, sizeof(iopts));
 	for (int i = 1; i < argc; i++) {
+		int r = parse_now(argc, argv, &i, &iopts.now);
+		if (r < 0)
+			return cmd_usage(&cmd_convert);
+		if (r > 0)
+			continue;
 		if (strcmp(argv[i], "--full") == 0)
 			flags |= CONVERT_DUMP_FULL_BINARY;
 		else if (strcmp(argv[i], "--digest") == 0)
@@ -81,7 +103,7 @@ int cmd_convert_mime2mapi(int argc, char **argv)
 	struct mapi_message *msg;
 	const char *error;
 	int rc = 0;
-	if (mime_to_message(pool, in.data, in.len, NULL, &msg, NULL, &error) < 0) {
+	if (mime_to_message(pool, in.data, in.len, &iopts, &msg, NULL, &error) < 0) {
 		rc = cmd_fail("%s: %s", path, error);
 	} else {
 		struct buf out;
@@ -101,7 +123,16 @@ int cmd_convert_mapi2mime(int argc, char **argv)
 	memset(&opts, 0, sizeof(opts));
 	bool from_tnef = false;
 	const char *path = NULL;
+	struct mime_import_opts iopts;
+	memset(&iopts, 0, sizeof(iopts));
 	for (int i = 1; i < argc; i++) {
+		int r = parse_now(argc, argv, &i, &iopts.now);
+		if (r < 0)
+			return cmd_usage(&cmd_convert);
+		if (r > 0) {
+			opts.now = iopts.now;
+			continue;
+		}
 		if (strcmp(argv[i], "--tnef") == 0)
 			opts.flags |= MIME_EXPORT_TNEF;
 		else if (strcmp(argv[i], "--bcc") == 0)
@@ -128,7 +159,7 @@ int cmd_convert_mapi2mime(int argc, char **argv)
 	if (from_tnef) {
 		if (tnef_decode(pool, in.data, in.len, NULL, &msg, NULL, &error) < 0)
 			rc = cmd_fail("%s: %s", path, error);
-	} else if (mime_to_message(pool, in.data, in.len, NULL, &msg, NULL, &error) < 0) {
+	} else if (mime_to_message(pool, in.data, in.len, &iopts, &msg, NULL, &error) < 0) {
 		rc = cmd_fail("%s: %s", path, error);
 	}
 	if (rc == 0) {

@@ -794,10 +794,8 @@ static bool imp_tnef(struct imp *im, struct imp_msg *m, struct slice data)
 	if (tnef_decode(im->pool, data.ptr, data.len, NULL, &t, NULL, &err) < 0)
 		return false;
 	struct mapi_message *top = m->msg;
-	/* Named IDs of the TNEF are its own: enter them in our table. The
-	 * message's name table is the top message's. */
-	struct mapi_message fake_top = *top;
-	(void)fake_top;
+	/* Named IDs of the TNEF are its own: enter them in our table (the
+	 * message's name table is the top message's). */
 	remap_message(im, t, m->msg, t, 0);
 	static const uint32_t keep[] = {PR_CLIENT_SUBMIT_TIME, PR_MESSAGE_DELIVERY_TIME,
 		PR_TRANSPORT_MESSAGE_HEADERS, PR_INTERNET_MESSAGE_ID, PR_SENDER_NAME,

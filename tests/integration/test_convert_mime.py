@@ -28,10 +28,15 @@ CORPUS = os.path.join(ROOT, "tests", "data", "mime")
 NAMES = sorted(n[:-4] for n in os.listdir(CORPUS) if n.endswith(".eml"))
 
 
-def run(*args, stdin=None):
-    r = subprocess.run([HERMOD, "convert"] + list(args), input=stdin, capture_output=True,
+# Where a message has no Date, both directions use this time.
+NOW = "2026-06-01T12:00:00Z"
+
+
+def run(verb, *args, stdin=None):
+    r = subprocess.run([HERMOD, "convert", verb, "--now", NOW] + list(args), input=stdin,
+                       capture_output=True,
                        timeout=120)
-    assert r.returncode == 0, (args, r.returncode, r.stderr.decode(errors="replace"))
+    assert r.returncode == 0, (verb, args, r.returncode, r.stderr.decode(errors="replace"))
     return r.stdout
 
 
@@ -227,3 +232,53 @@ def test_cli_any_bytes(tmp_path):
         assert r.returncode in (0, 1), r
         r = subprocess.run([HERMOD, "convert", "mapi2mime", str(p)], capture_output=True)
         assert r.returncode in (0, 1), r
+
+
+TNEF_CASES = ["body-alt-related-mixed", "attach-many", "name-rfc2231", "name-rfc2047",
+              "attach-uuencode", "body-plain-then-text-attachment", "forward-rfc822"]
+
+
+@pytest.mark.skipif(shutil.which("tnef") is None, reason="Debian's tnef is not installed")
+@pytest.mark.parametrize("name", [n for n in TNEF_CASES if not n.startswith("forward")])
+def test_peer_tnef_tool(name, tmp_path):
+    src = os.path.join(CORPUS, name + ".eml")
+    d = dump(src)
+    mime = run("mapi2mime", "--tnef", src)
+    msg = email.parser.BytesParser(policy=email.policy.default).parsebytes(mime)
+    parts = [p for p in msg.walk() if p.get_content_type() == "application/ms-tnef"]
+    assert len(parts) == 1
+    assert parts[0].get_filename() == "winmail.dat"
+    dat = tmp_path / "winmail.dat"
+    dat.write_bytes(parts[0].get_payload(decode=True))
+    out = tmp_path / "out"
+    out.mkdir()
+    r = subprocess.run(["tnef", "--overwrite", "-C", str(out), str(dat)], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    files = {p.name: p.read_bytes() for p in out.iterdir()}
+    want = [a for a in attachments(d) if a.get("PR_ATTACH_METHOD") == "1"
+            and "PR_ATTACH_LONG_FILENAME" in a]
+    assert want
+    for a in want:
+        fn = unquote(a["PR_ATTACH_LONG_FILENAME"])
+        assert fn in files, f"{name}: {fn} not extracted ({sorted(files)})"
+        data = files[fn]
+        assert "<%d bytes sha256 %s>" % (len(data), hashlib.sha256(data).hexdigest()) == \
+            a["PR_ATTACH_DATA_BIN"]
+
+
+@pytest.mark.parametrize("name", TNEF_CASES)
+def test_tnef_round_trip(name):
+    """MIME -> MAPI -> MIME with winmail.dat -> MAPI keeps the attachments
+    and properties: the reader merges the TNEF back."""
+    src = os.path.join(CORPUS, name + ".eml")
+    first = dump(src)
+    second = dump("-", stdin=run("mapi2mime", "--tnef", src))
+    for i, a in enumerate(attachments(first)):
+        b = attachments(second)[i]
+        for k in ("PR_ATTACH_LONG_FILENAME", "PR_ATTACH_DATA_BIN", "PR_ATTACH_METHOD",
+                  "PR_ATTACH_MIME_TAG", "PR_ATTACH_CONTENT_ID"):
+            assert a.get(k) == b.get(k), f"{name}: attachment[{i}].{k}"
+    for k in ("PR_SUBJECT", "PR_IMPORTANCE", "PR_SENT_REPRESENTING_SMTP_ADDRESS",
+              "PR_INTERNET_MESSAGE_ID"):
+        assert first.get(k) == second.get(k), k
+    assert len(attachments(first)) == len(attachments(second))
