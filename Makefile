@@ -8,7 +8,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 5
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-asan build-fuzz run test unit fuzz bench clean
+.PHONY: all deps build build-asan build-fuzz run test unit fuzz bench clean bench-convert
 
 all: build
 
@@ -50,6 +50,10 @@ unit: build
 fuzz: build-fuzz
 	/usr/bin/python3 scripts/run-tests --only fuzz --fuzz $(BUILD_FUZZ) \
 		--fuzz-seconds $(FUZZ_SECONDS)
+
+# MIME import/export throughput on one core (docs/benchmarks.md).
+bench-convert: build
+	taskset -c 0 $(BUILD)/bench/bench-convert
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

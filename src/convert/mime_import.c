@@ -126,7 +126,12 @@ static struct slice part_bytes(struct imp *im, GMimePart *part)
 	GMimeDataWrapper *w = g_mime_part_get_content(part);
 	if (w == NULL)
 		return SLICE("", 0);
-	GByteArray *arr = g_byte_array_new();
+	/* Decoded data is at most as long as its encoding: one allocation. */
+	GMimeStream *src = g_mime_data_wrapper_get_stream(w);
+	gint64 enc_len = src != NULL ? g_mime_stream_length(src) : -1;
+	GByteArray *arr = g_byte_array_sized_new(enc_len > 0 && enc_len < (1 << 30)
+			? (guint)enc_len + 16
+			: 256);
 	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(arr);
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
 	g_mime_data_wrapper_write_to_stream(w, mem);
@@ -171,24 +176,32 @@ static void part_text(struct imp *im, GMimePart *part, bool html, struct buf *ou
 		im->info->charset_fallbacks++;
 }
 
-/* CRLF line ends throughout (PR_BODY convention), from LF, CR or CRLF. */
+/* CRLF line ends throughout (PR_BODY convention), from LF, CR or CRLF;
+ * NULs (which would end the string) become U+FFFD. Copies runs of
+ * ordinary bytes at once: this is on every message's path. */
 static void to_crlf(const unsigned char *s, size_t len, struct buf *out)
 {
 	buf_reserve(out, len + len / 16 + 2);
+	size_t run = 0;
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\r') {
+		unsigned char c = s[i];
+		if (c > '\r' || (c != '\r' && c != '\n' && c != '\0'))
+			continue;
+		buf_append(out, s + run, i - run);
+		if (c == '\r') {
 			buf_append(out, "\r\n", 2);
 			if (i + 1 < len && s[i + 1] == '\n')
 				i++;
-		} else if (s[i] == '\n') {
+		} else if (c == '\n') {
 			buf_append(out, "\r\n", 2);
-		} else if (s[i] == '\0') {
-			/* A NUL would end the string: show it as bad input. */
-			buf_append_str(out, "\xef\xbf\xbd");
 		} else {
-			buf_append_byte(out, s[i]);
+			buf_append_str(out, "\xef\xbf\xbd");
 		}
+		run = i + 1;
 	}
+	buf_append(out, s + run, len - run);
+	/* Reserving alone leaves no terminator when there was nothing. */
+	out->data[out->len] = '\0';
 }
 
 /* --- addresses --- */
@@ -1169,20 +1182,21 @@ static void imp_bodies(struct imp *im, struct imp_msg *m)
 	if (m->text != NULL) {
 		struct buf raw, text;
 		buf_init(&raw, NULL);
-		buf_init(&text, NULL);
+		buf_init(&text, im->pool);
 		part_text(im, GMIME_PART(m->text), false, &raw);
 		to_crlf(raw.data, raw.len, &text);
 		if ((im->o.flags & MIME_IMPORT_NO_UUENCODE) == 0)
 			imp_uuencode(im, m, &text);
-		set_str(im, p, PR_BODY, buf_cstr(&text));
+		/* Valid UTF-8 already (part_text): kept without a copy. */
+		mapi_propvals_set_nocopy(im->pool, p, PR_BODY,
+			(union mapi_pvalue){.str = (char *)buf_cstr(&text)});
 		native = CONVERT_NATIVE_PLAIN;
 		buf_deinit(&raw);
-		buf_deinit(&text);
 	}
 	if (m->html != NULL || m->enriched != NULL) {
 		struct buf raw, html;
 		buf_init(&raw, NULL);
-		buf_init(&html, NULL);
+		buf_init(&html, im->pool);
 		if (m->html != NULL)
 			part_text(im, GMIME_PART(m->html), true, &raw);
 		else
@@ -1190,9 +1204,9 @@ static void imp_bodies(struct imp *im, struct imp_msg *m)
 		/* Line ends as on the wire, CRLF, whatever the input used. */
 		to_crlf(raw.data, raw.len, &html);
 		buf_deinit(&raw);
-		mapi_propvals_set_bin(im->pool, p, PR_HTML, html.data, (uint32_t)html.len);
+		mapi_propvals_set_nocopy(im->pool, p, PR_HTML,
+			(union mapi_pvalue){.bin = {(uint32_t)html.len, html.data}});
 		native = CONVERT_NATIVE_HTML;
-		buf_deinit(&html);
 	}
 	if (native != CONVERT_NATIVE_UNDEFINED) {
 		/* In memory every body is Unicode: PR_HTML is written as UTF-8. */
