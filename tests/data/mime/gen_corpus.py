@@ -800,6 +800,44 @@ def _():
         ['PS_INTERNET_HEADERS:"X-Mailer":PT_UNICODE = "Corpus Mailer 1.0"']
 
 
+# --- winmail.dat (MS-OXCMAIL: TNEF merged into the message) ---
+TNEF_SAMPLE = os.path.join(HERE, '..', 'tnef', 'sample.tnef')
+
+
+@case('tnef-winmail')
+def _():
+    # tests/data/tnef/sample.tnef: 3 attachments (hello.txt, "data file.bin"
+    # = bytes (7 * i) mod 256, an embedded message), PR_IMPORTANCE 2.
+    with open(TNEF_SAMPLE, 'rb') as f:
+        tnef = f.read()
+    body = ('--M\nContent-Type: text/plain\n\nSee the attached winmail.dat\n'
+            '--M\nContent-Type: application/ms-tnef; name="winmail.dat"\n'
+            'Content-Disposition: attachment; filename="winmail.dat"\n'
+            'Content-Transfer-Encoding: base64\n\n' + b64(tnef) + '\n--M--\n')
+    eml = simple('tnef-winmail', 'tnef', body=body, ct='multipart/mixed; boundary=M')
+    data = bytes((7 * i) % 256 for i in range(3000))
+    return eml, ['PR_IMPORTANCE = 2', 'PR_CLIENT_SUBMIT_TIME = 2026-03-02T10:15:30.000Z',
+                 'recipient[0].PR_SMTP_ADDRESS = "bob@example.org"',
+                 'attachment[0].PR_ATTACH_LONG_FILENAME = "hello.txt"',
+                 'attachment[0].PR_ATTACH_DATA_BIN = ' + digest(b'hello attachment\n'),
+                 'attachment[1].PR_ATTACH_LONG_FILENAME = "data file.bin"',
+                 'attachment[1].PR_ATTACH_DATA_BIN = ' + digest(data),
+                 'attachment[2].PR_ATTACH_METHOD = 5', '?attachment[2].embedded.PR_SUBJECT',
+                 '!attachment[3].PR_ATTACH_METHOD']
+
+
+@case('tnef-broken')
+def _():
+    junk = b'\x78\x9f\x3e\x22' + b'not really tnef'
+    body = ('--M\nContent-Type: text/plain\n\ntext\n'
+            '--M\nContent-Type: application/ms-tnef; name="winmail.dat"\n'
+            'Content-Transfer-Encoding: base64\n\n' + b64(junk) + '\n--M--\n')
+    eml = simple('tnef-broken', 'bad tnef', body=body, ct='multipart/mixed; boundary=M')
+    # A winmail.dat that does not decode stays an attachment.
+    return eml, ['attachment[0].PR_ATTACH_LONG_FILENAME = "winmail.dat"',
+                 'attachment[0].PR_ATTACH_DATA_BIN = ' + digest(junk)]
+
+
 def main():
     seen = set()
     for name, fn in CASES:
