@@ -65,11 +65,13 @@ static const struct addr_tags t_rr = {PR_READ_RECEIPT_NAME, PR_READ_RECEIPT_ADDR
 static const struct addr_tags t_recip = {PR_DISPLAY_NAME, PR_ADDRTYPE, PR_EMAIL_ADDRESS,
 	PR_SMTP_ADDRESS};
 
+static const char *one_line(struct exp *e, const char *v);
+
 static bool get_addr(struct exp *e, const struct mapi_propvals *p, const struct addr_tags *t,
 	const char **name_r, const char **addr_r)
 {
-	*addr_r = smtp_of(e, gs(p, t->smtp), gs(p, t->addrtype), gs(p, t->email));
-	*name_r = gs(p, t->name);
+	*addr_r = one_line(e, smtp_of(e, gs(p, t->smtp), gs(p, t->addrtype), gs(p, t->email)));
+	*name_r = one_line(e, gs(p, t->name));
 	if (*addr_r == NULL)
 		return false;
 	/* A display name that only repeats the address adds nothing. */
@@ -112,10 +114,34 @@ static void exp_reply_to(struct exp *e, const struct mapi_propvals *p, GMimeMess
 	}
 }
 
-static void set_hdr(GMimeObject *obj, const char *name, const char *value)
+/* A header value from a property, on one line: CR and LF (which would
+ * start a header of the sender's choosing) and other controls become
+ * spaces. NULL for an empty value. */
+static const char *one_line(struct exp *e, const char *v)
 {
-	if (value != NULL && *value != '\0')
+	if (v == NULL || *v == '\0')
+		return NULL;
+	if (strpbrk(v, "\r\n\t\v\f") == NULL)
+		return v;
+	char *c = pool_strdup(e->pool, v);
+	for (char *p = c; *p != '\0'; p++)
+		if (*p == '\r' || *p == '\n' || *p == '\t' || *p == '\v' || *p == '\f')
+			*p = ' ';
+	return c;
+}
+
+static void set_hdr(struct exp *e, GMimeObject *obj, const char *name, const char *value)
+{
+	value = one_line(e, value);
+	if (value != NULL)
 		g_mime_object_set_header(obj, name, value, "utf-8");
+}
+
+static void set_raw_hdr(struct exp *e, GMimeObject *obj, const char *name, const char *value)
+{
+	value = one_line(e, value);
+	if (value != NULL)
+		g_mime_object_set_header(obj, name, value, NULL);
 }
 
 /* Headers this module writes itself; PS_INTERNET_HEADERS properties with
@@ -180,7 +206,7 @@ static void exp_headers(struct exp *e, const struct mapi_message *msg, GMimeMess
 		if (ns != NULL)
 			v = pool_printf(e->pool, "%s%s", pre != NULL ? pre : "", ns);
 	}
-	if (v != NULL)
+	if ((v = one_line(e, v)) != NULL)
 		g_mime_message_set_subject(gm, v, "utf-8");
 
 	const struct mapi_propval *t = mapi_propvals_get(p, PR_CLIENT_SUBMIT_TIME);
@@ -193,7 +219,7 @@ static void exp_headers(struct exp *e, const struct mapi_message *msg, GMimeMess
 
 	v = gs(p, PR_INTERNET_MESSAGE_ID);
 	if (v != NULL) {
-		g_mime_object_set_header(obj, "Message-ID", v, NULL);
+		set_raw_hdr(e, obj, "Message-ID", v);
 	} else {
 		/* MS-OXCMAIL 2.1.3.2.?: one is made when there is none. */
 		const char *dom = e->o.domain;
@@ -204,10 +230,8 @@ static void exp_headers(struct exp *e, const struct mapi_message *msg, GMimeMess
 		g_mime_message_set_message_id(gm, id);
 		g_free(id);
 	}
-	if ((v = gs(p, PR_IN_REPLY_TO_ID)) != NULL)
-		g_mime_object_set_header(obj, "In-Reply-To", v, NULL);
-	if ((v = gs(p, PR_INTERNET_REFERENCES)) != NULL)
-		g_mime_object_set_header(obj, "References", v, NULL);
+	set_raw_hdr(e, obj, "In-Reply-To", gs(p, PR_IN_REPLY_TO_ID));
+	set_raw_hdr(e, obj, "References", gs(p, PR_INTERNET_REFERENCES));
 
 	const struct mapi_propval *pv;
 	if ((pv = mapi_propvals_get(p, PR_IMPORTANCE)) != NULL) {
@@ -237,7 +261,7 @@ static void exp_headers(struct exp *e, const struct mapi_message *msg, GMimeMess
 		g_mime_object_set_header(obj, "Thread-Index", buf_cstr(&b), NULL);
 		buf_deinit(&b);
 	}
-	set_hdr(obj, "Thread-Topic", gs(p, PR_CONVERSATION_TOPIC));
+	set_hdr(e, obj, "Thread-Topic", gs(p, PR_CONVERSATION_TOPIC));
 	if ((pv = mapi_propvals_get(p, PR_MESSAGE_LOCALE_ID)) != NULL) {
 		const char *lang = mime_lcid_to_language(pv->v.l);
 		if (lang != NULL) {
@@ -280,13 +304,13 @@ static void exp_headers(struct exp *e, const struct mapi_message *msg, GMimeMess
 				buf_append_str(&b, ", ");
 			buf_append_str(&b, pv->v.mv.str[i]);
 		}
-		set_hdr(obj, "Keywords", buf_cstr(&b));
+		set_hdr(e, obj, "Keywords", buf_cstr(&b));
 		buf_deinit(&b);
 	}
-	set_hdr(obj, "List-Help", gs(p, PR_LIST_HELP));
-	set_hdr(obj, "List-Subscribe", gs(p, PR_LIST_SUBSCRIBE));
-	set_hdr(obj, "List-Unsubscribe", gs(p, PR_LIST_UNSUBSCRIBE));
-	set_hdr(obj, "Organization", gs(p, PR_INTERNET_ORGANIZATION));
+	set_hdr(e, obj, "List-Help", gs(p, PR_LIST_HELP));
+	set_hdr(e, obj, "List-Subscribe", gs(p, PR_LIST_SUBSCRIBE));
+	set_hdr(e, obj, "List-Unsubscribe", gs(p, PR_LIST_UNSUBSCRIBE));
+	set_hdr(e, obj, "Organization", gs(p, PR_INTERNET_ORGANIZATION));
 
 	/* Internet headers kept as named properties (MS-OXCMAIL 2.1.3.?). */
 	for (uint32_t i = 0; i < p->count; i++) {
@@ -304,7 +328,7 @@ static void exp_headers(struct exp *e, const struct mapi_message *msg, GMimeMess
 			if (*c <= 32 || *c >= 127 || *c == ':')
 				ok = false;
 		if (ok)
-			set_hdr(obj, n->name, p->vals[i].v.str);
+			set_hdr(e, obj, n->name, p->vals[i].v.str);
 	}
 }
 
@@ -438,14 +462,12 @@ static GMimeObject *attachment_part(struct exp *e, const struct mapi_attachment 
 		g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
 	}
 	const char *cid = gs(p, PR_ATTACH_CONTENT_ID);
-	if (cid != NULL)
+	if ((cid = one_line(e, cid)) != NULL)
 		g_mime_object_set_content_id(obj, cid);
 	const char *loc = gs(p, PR_ATTACH_CONTENT_LOCATION);
-	if (loc != NULL)
-		g_mime_object_set_header(obj, "Content-Location", loc, NULL);
+	set_raw_hdr(e, obj, "Content-Location", loc);
 	const char *base = gs(p, PR_ATTACH_CONTENT_BASE);
-	if (base != NULL)
-		g_mime_object_set_header(obj, "Content-Base", base, NULL);
+	set_raw_hdr(e, obj, "Content-Base", base);
 	return obj;
 }
 

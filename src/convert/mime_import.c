@@ -1401,7 +1401,7 @@ int mime_to_message(pool_t *pool, const void *data, size_t len,
 	/* Whole seconds: a Date header cannot say more, so a time made up
 	 * here survives a round trip. */
 	im.now = im.o.now != 0 ? im.o.now : time_filetime_now() / 10000000u * 10000000u;
-	if (len > im.o.max_size) {
+	if (len > im.o.max_size || len > G_MAXUINT32) {
 		*error_r = "message larger than the limit";
 		return -1;
 	}

@@ -260,6 +260,27 @@ static void test_export_rules(void **state)
 	pool_free(&pool);
 }
 
+static void test_export_header_injection(void **state)
+{
+	/* Property values with line breaks cannot add headers. */
+	pool_t *pool = pool_new("t", 0);
+	struct mapi_message *msg = convert_message_new(pool);
+	mapi_propvals_set_str(pool, &msg->props, PR_SUBJECT, "hi\r\nBcc: evil@example.org");
+	mapi_propvals_set_str(pool, &msg->props, PR_SENT_REPRESENTING_NAME, "x\r\nX-Evil: 1");
+	mapi_propvals_set_str(pool, &msg->props, PR_SENT_REPRESENTING_SMTP_ADDRESS, "a@example.org");
+	mapi_propvals_set_str(pool, &msg->props, PR_IN_REPLY_TO_ID, "<a@b>\r\nX-Evil: 2");
+	mapi_propvals_set_str(pool, &msg->props, PR_LIST_HELP, "<mailto:h@b>\nX-Evil: 3");
+	struct buf out;
+	buf_init(&out, NULL);
+	export(msg, 0, &out);
+	assert_null(strstr(buf_cstr(&out), "\nBcc:"));
+	assert_null(strstr(buf_cstr(&out), "\nX-Evil:"));
+	struct mapi_message *back = import(pool, out.data, out.len, NULL, NULL);
+	assert_int_equal(back->recipients.n, 0);
+	buf_deinit(&out);
+	pool_free(&pool);
+}
+
 static void test_export_charset(void **state)
 {
 	/* PR_INTERNET_CPID picks the charset when it can hold the text. */
@@ -526,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_attachment_30mb),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_export_rules),
+		cmocka_unit_test(test_export_header_injection),
 		cmocka_unit_test(test_export_charset),
 		cmocka_unit_test(test_body_sync_text),
 		cmocka_unit_test(test_body_sync_html_written),
