@@ -62,8 +62,10 @@ struct mime_import_info {
  * with replacement characters. The input must stay valid only during the
  * call (attachment data is copied into pool).
  * opts and info_r may be NULL.
+ * Input without a header block (empty, a bare body) is a message without
+ * headers whose text body is the whole input.
  * Returns 1, or -1 with *error_r (static text) when the input is larger
- * than opts->max_size or is not a message at all (no header block). */
+ * than opts->max_size (or 4 GiB). */
 int mime_to_message(pool_t *pool, const void *data, size_t len,
 	const struct mime_import_opts *opts, struct mapi_message **msg_r,
 	struct mime_import_info *info_r, const char **error_r);

@@ -685,7 +685,7 @@ static void imp_headers(struct imp *im, struct imp_msg *m, GMimeMessage *gm)
 		}
 
 	/* The whole header block as it came. */
-	if (m->raw_headers != NULL) {
+	if (m->raw_headers != NULL && m->raw_headers_len > 0) {
 		struct buf b, u;
 		buf_init(&b, NULL);
 		buf_init(&u, NULL);
@@ -1434,6 +1434,23 @@ int mime_to_message(pool_t *pool, const void *data, size_t len,
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	g_mime_parser_set_persist_stream(parser, TRUE);
 	GMimeMessage *gm = g_mime_parser_construct_message(parser, im.popts);
+	bool headerless = false;
+	GMimeStream *stream2 = NULL;
+	if (gm == NULL) {
+		/* No header block at all (empty input, a bare body): read it as
+		 * a message without headers whose body is all of it, as mail
+		 * readers show such a file. */
+		unsigned char *copy = pool_alloc(pool, len + 2);
+		memcpy(copy, "\n", 1);
+		if (len > 0)
+			memcpy(copy + 1, d, len);
+		stream2 = g_mime_stream_mem_new_with_buffer((const char *)copy, len + 1);
+		g_object_unref(parser);
+		parser = g_mime_parser_new_with_stream(stream2);
+		g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+		gm = g_mime_parser_construct_message(parser, im.popts);
+		headerless = true;
+	}
 	int ret = 1;
 	if (gm == NULL) {
 		*error_r = "not a MIME message";
@@ -1442,8 +1459,8 @@ int mime_to_message(pool_t *pool, const void *data, size_t len,
 		struct imp_msg m;
 		memset(&m, 0, sizeof(m));
 		m.msg = convert_message_new(pool);
-		size_t body_at;
-		size_t hend = header_block_end(d, len, &body_at);
+		size_t body_at = 0;
+		size_t hend = headerless ? 0 : header_block_end(d, len, &body_at);
 		m.raw_headers = (const char *)d;
 		m.raw_headers_len = hend;
 		m.raw_body = d + body_at;
@@ -1456,6 +1473,8 @@ int mime_to_message(pool_t *pool, const void *data, size_t len,
 	}
 	g_object_unref(parser);
 	g_object_unref(stream);
+	if (stream2 != NULL)
+		g_object_unref(stream2);
 	g_byte_array_free(arr, FALSE);
 	g_mime_parser_options_free(im.popts);
 	return ret;

@@ -260,6 +260,20 @@ static void test_export_rules(void **state)
 	pool_free(&pool);
 }
 
+static void test_headerless(void **state)
+{
+	/* No header block: the whole input is the body (as readers show it). */
+	pool_t *pool = pool_new("t", 0);
+	const char *bare = "just some text\nwithout headers\n";
+	struct mapi_message *msg = import(pool, bare, strlen(bare), NULL, NULL);
+	assert_string_equal(mapi_propvals_get_str(&msg->props, PR_BODY),
+		"just some text\r\nwithout headers\r\n");
+	assert_null(mapi_propvals_get(&msg->props, PR_SUBJECT));
+	msg = import(pool, "", 0, NULL, NULL);
+	assert_non_null(msg);
+	pool_free(&pool);
+}
+
 static void test_export_header_injection(void **state)
 {
 	/* Property values with line breaks cannot add headers. */
@@ -547,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_attachment_30mb),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_export_rules),
+		cmocka_unit_test(test_headerless),
 		cmocka_unit_test(test_export_header_injection),
 		cmocka_unit_test(test_export_charset),
 		cmocka_unit_test(test_body_sync_text),
