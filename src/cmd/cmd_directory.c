@@ -40,6 +40,8 @@ struct directory *cmd_directory_open(struct cmd_ctx *ctx)
 	struct directory_settings set = {
 		.password_hash_cost =
 			(unsigned)config_get_int(ctx->cfg, "auth", "password_hash_cost"),
+		.auth_cache_entries = (unsigned)config_get_int(ctx->cfg, "auth", "cache_size"),
+		.auth_cache_ttl_s = (unsigned)config_get_time(ctx->cfg, "auth", "cache_ttl"),
 	};
 	struct directory *dir = NULL;
 	const char *error;

@@ -46,6 +46,11 @@ const struct config_setting hermod_settings[] = {
 		"failed logins for one user within failure_window before it is throttled"},
 	{"auth", "failure_window", CONFIG_TYPE_TIME, "15m", 1, 86400,
 		"how long failed logins are remembered"},
+	{"auth", "cache_size", CONFIG_TYPE_INT, "10000", 0, 10000000,
+		"verified passwords remembered (keyed by an HMAC of the stored hash and the "
+		"password) so that repeated logins skip yescrypt; 0: no cache"},
+	{"auth", "cache_ttl", CONFIG_TYPE_TIME, "1h", 1, 86400,
+		"how long a verified password is remembered (a changed password misses at once)"},
 	{"auth", "password_hash_cost", CONFIG_TYPE_INT, "5", 1, 11,
 		"yescrypt cost of new password hashes (each step doubles time and memory; "
 		"5 takes about 80 ms)"},

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/str.h"
+#include "directory/auth_cache.h"
 #include "directory/directory_private.h"
 
 const char *directory_auth_result_name(enum directory_auth_result r)
@@ -62,8 +63,16 @@ enum directory_auth_result directory_auth_plain(struct directory *dir,
 	/* Always pay for one hash, so an unknown user costs what a known
 	 * one does. */
 	int ok;
-	if (hash != NULL && directory_password_check(password, &(const char *){NULL}) == 0) {
+	if (hash != NULL && directory_auth_cache_check(dir->auth_cache, hash, password)) {
+		/* Verified against this very hash a moment ago (a changed
+		 * password is a new hash and misses). Only right passwords
+		 * are cached, so a fast answer tells nothing more than the
+		 * answer itself. */
+		ok = 1;
+	} else if (hash != NULL && directory_password_check(password, &(const char *){NULL}) == 0) {
 		ok = directory_password_verify(password, hash);
+		if (ok > 0)
+			directory_auth_cache_add(dir->auth_cache, hash, password);
 	} else {
 		const char *dummy = directory_dummy_hash(dir, error_r);
 		if (dummy != NULL)

@@ -1,6 +1,7 @@
 /* The directory handle: opening, schema migrations, the connection pool,
  * write transactions, error reporting, and the lazily set up pieces
  * (dummy hash, MD4). */
+#include "directory/auth_cache.h"
 #include "directory/directory_private.h"
 
 #include <errno.h>
@@ -266,6 +267,8 @@ int directory_open(const char *path, const struct directory_settings *set,
 	dir->path = xstrdup(path);
 	dir->set = s;
 	dir->idle = xcalloc(s.max_idle_connections, sizeof(*dir->idle));
+	dir->auth_cache =
+		directory_auth_cache_new(s.auth_cache_entries, s.auth_cache_ttl_s, NULL, NULL);
 	pthread_mutex_init(&dir->pool_lock, NULL);
 	pthread_mutex_init(&dir->write_lock, NULL);
 	pthread_mutex_init(&dir->lazy_lock, NULL);
@@ -287,6 +290,7 @@ void directory_close(struct directory **dirp)
 	for (size_t i = 0; i < dir->n_idle; i++)
 		sqlite3_close(dir->idle[i]);
 	free(dir->idle);
+	directory_auth_cache_free(&dir->auth_cache);
 	EVP_MD_free(dir->md4);
 	if (dir->ossl_legacy != NULL)
 		OSSL_PROVIDER_unload(dir->ossl_legacy);

@@ -61,6 +61,11 @@ struct directory_settings {
 	unsigned password_hash_cost;   /* yescrypt cost 1..11; 0: DIRECTORY_HASH_COST_DEFAULT */
 	unsigned busy_timeout_ms;      /* wait for another process's write; 0: 5000 */
 	unsigned max_idle_connections; /* connections kept open for reuse; 0: 8 */
+	/* The verified-password cache of directory_auth_plain
+	 * (directory/auth_cache.h): entries and seconds each lives; either
+	 * 0: no cache. */
+	unsigned auth_cache_entries;
+	unsigned auth_cache_ttl_s;
 };
 
 /* Opens (creating if needed, mode 0600) the directory database at path,

@@ -20,6 +20,8 @@ struct directory {
 	sqlite3 **idle;
 	size_t n_idle;
 
+	struct directory_auth_cache *auth_cache; /* NULL: none */
+
 	/* Serializes write transactions within the process. */
 	pthread_mutex_t write_lock;
 
