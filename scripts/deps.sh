@@ -9,9 +9,9 @@ PKGS=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 	libevent-dev libssl-dev libsqlite3-dev libxml2-dev libxml2-utils
 	libgmime-3.0-dev libical-dev libcrypt-dev libc-ares-dev libinih-dev
-	zlib1g-dev libcmocka-dev libglib2.0-dev
+	zlib1g-dev libcmocka-dev libglib2.0-dev libhttp-parser-dev
 	openssl curl python3 python3-pytest python3-exchangelib python3-impacket
-	swaks tnef isync python3-aiosmtpd
+	swaks tnef isync python3-aiosmtpd python3-lxml
 )
 
 # What only `make bench-*` needs (the peers we compare against).

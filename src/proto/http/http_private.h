@@ -37,6 +37,7 @@ struct http_framer {
 	/* the header field being read, to spot Expect */
 	char field[16];
 	size_t field_len;
+	size_t field_end; /* offset after the last field callback */
 	bool field_is_expect;
 	bool saw_expect;
 	bool in_value;

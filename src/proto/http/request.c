@@ -76,7 +76,13 @@ static int framer_on_url(http_parser *p, const char *at, size_t len)
 static int framer_on_header_field(http_parser *p, const char *at, size_t len)
 {
 	struct http_framer *f = p->data;
-	if (f->in_value || f->nheaders == 0) {
+	size_t off = (size_t)((const unsigned char *)at - f->base);
+	/* A field continues only when its callback was split by the end of
+	 * the previous feed; a field after an empty value (for which
+	 * http_parser makes no value callback) starts elsewhere. */
+	bool cont = !f->in_value && f->nheaders > 0 && off == f->field_end;
+	f->field_end = off + len;
+	if (!cont) {
 		/* a new field begins */
 		f->nheaders++;
 		if (f->nheaders > f->srv->set.max_headers) {
@@ -294,10 +300,10 @@ static int parse_on_url(http_parser *p, const char *at, size_t len)
 static int parse_on_header_field(http_parser *p, const char *at, size_t len)
 {
 	struct parse_state *st = p->data;
-	if (st->in_value) {
-		parse_flush_header(st);
-		st->in_value = false;
-	}
+	/* One execute call over the whole request: every field callback is
+	 * a new field (an empty value has no callback of its own). */
+	parse_flush_header(st);
+	st->in_value = false;
 	buf_append(&st->field, at, len);
 	return 0;
 }
