@@ -105,5 +105,24 @@ const struct config_setting hermod_settings[] = {
 	{"pop3", "login_delay", CONFIG_TYPE_TIME, "0", 0, 86400,
 		"LOGIN-DELAY (RFC 2449): minimum time between two logins of a user (0: none)"},
 
+	/* [http] */
+	{"http", "listen", CONFIG_TYPE_LIST, "127.0.0.1:8080", 0, 0,
+		"HTTP listeners (Autodiscover, EWS, ...); empty: none"},
+	{"http", "listen_tls", CONFIG_TYPE_LIST, "127.0.0.1:8443", 0, 0,
+		"HTTPS listeners (TLS from the first byte); empty: none"},
+	{"http", "external_url", CONFIG_TYPE_STRING, NULL, 0, 0,
+		"the URL clients reach this server at (https://mail.example.com), used in "
+		"Autodiscover answers; unset: each request's scheme and Host header"},
+	{"http", "max_header_size", CONFIG_TYPE_SIZE, "64k", 1024, 1 * MIB,
+		"request line and headers of one request"},
+	{"http", "max_headers", CONFIG_TYPE_INT, "100", 8, 10000,
+		"header fields in one request"},
+	{"http", "max_body_size", CONFIG_TYPE_SIZE, "32m", 1024, 1 * GIB,
+		"request body, for routes that set no limit of their own"},
+	{"http", "request_timeout", CONFIG_TYPE_TIME, "60s", 1, 3600,
+		"time from the first byte of a request to its last"},
+	{"http", "keepalive_timeout", CONFIG_TYPE_TIME, "120s", 1, 3600,
+		"idle time between requests on one connection"},
+
 	{NULL, NULL, 0, NULL, 0, 0, NULL},
 };

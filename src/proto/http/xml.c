@@ -242,7 +242,7 @@ xmlTextWriterPtr http_xml_writer_new(struct http_request *req)
 	return w;
 }
 
-int http_xml_writer_finish(xmlTextWriterPtr *w)
+int http_xml_writer_finish(xmlTextWriterPtr *w, struct http_request *req)
 {
 	if (w == NULL || *w == NULL)
 		return -1;
@@ -251,6 +251,8 @@ int http_xml_writer_finish(xmlTextWriterPtr *w)
 		rc = -1;
 	xmlFreeTextWriter(*w);
 	*w = NULL;
+	if (http_response_finish(req) < 0)
+		rc = -1;
 	return rc;
 }
 

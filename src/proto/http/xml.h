@@ -61,7 +61,7 @@ const char *http_xml_ns(const xmlNode *node);
  * flushes and finishes the response; returns 0 or -1 when the connection
  * went away. */
 xmlTextWriterPtr http_xml_writer_new(struct http_request *req);
-int http_xml_writer_finish(xmlTextWriterPtr *w);
+int http_xml_writer_finish(xmlTextWriterPtr *w, struct http_request *req);
 /* Writes text / an attribute value after replacing what XML 1.0 cannot
  * carry (invalid UTF-8, C0 controls other than TAB, LF, CR, U+FFFE/FFFF)
  * with U+FFFD or nothing. */

@@ -391,7 +391,7 @@ static int h_xml(struct http_request *req, void *ctx)
 	for (int i = 0; i < 3000; i++)
 		http_xml_write_elem(w, "item", "text & <more> \x01");
 	http_xml_end(w);
-	return http_xml_writer_finish(&w);
+	return http_xml_writer_finish(&w, req);
 }
 
 /* --- the server over sockets --- */
