@@ -8,7 +8,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 5
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-asan build-fuzz run test unit fuzz bench clean bench-convert
+.PHONY: all deps build build-asan build-fuzz run test unit fuzz bench clean bench-convert bench-store
 
 all: build
 
@@ -54,6 +54,11 @@ fuzz: build-fuzz
 # MIME import/export throughput on one core (docs/benchmarks.md).
 bench-convert: build
 	taskset -c 0 $(BUILD)/bench/bench-convert
+
+# The store: 100,000 messages; prints one line per figure and a summary
+# line (docs/benchmarks.md). BENCH_STORE_ARGS="--messages 20000" for less.
+bench-store: build
+	$(BUILD)/bench/bench-store $(BENCH_STORE_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -36,6 +36,7 @@ extern const struct config_setting hermod_settings[];
 extern const struct cmd cmd_version;
 extern const struct cmd cmd_help;
 extern const struct cmd cmd_check_config;
+extern const struct cmd cmd_store;
 extern const struct cmd cmd_serve;
 extern const struct cmd cmd_domain;
 extern const struct cmd cmd_user;

@@ -3,9 +3,13 @@
  * local recipients).
  *
  * Layout: blobs/ab/cd/<64 hex digits>, temporary files in blobs/tmp/.
- * A blob is written to a temporary file, fsynced and renamed into place
- * (then its directory fsynced) before any transaction that references it
- * commits, so a committed row never names a blob that a crash lost.
+ * A blob is written to a temporary file and renamed into place; it is
+ * made durable (store_blob_sync: fsync of the file and its directory, or
+ * one syncfs for many) before any transaction commits, so a committed row
+ * never names a blob that a crash lost. Deferring the sync to the commit
+ * lets a batch of deliveries share it (group commit). An existing file of
+ * the wrong size (a blob torn by a power failure before any commit
+ * referenced it) is written again.
  *
  * Garbage collection (store_blob_gc) is mark and sweep with a grace
  * period, safe against concurrent writers in this process or another:
@@ -26,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,11 +61,15 @@ static int fsync_dir(const char *path)
 	return r;
 }
 
-/* mkdir that fsyncs the parent when it created something. */
-static int mkdir_durable(const char *path, const char *parent)
+static void pending_add(struct store *store, const char *path);
+
+/* mkdir whose new entry in parent is synced with the next commit. */
+static int mkdir_pending(struct store *store, const char *path, const char *parent)
 {
-	if (mkdir(path, 0750) == 0)
-		return fsync_dir(parent);
+	if (mkdir(path, 0750) == 0) {
+		pending_add(store, parent);
+		return 0;
+	}
 	return errno == EEXIST ? 0 : -1;
 }
 
@@ -71,9 +80,9 @@ static int blob_dirs(struct store *store, const char *final)
 	char d1[4096], d2[4096];
 	snprintf(d1, sizeof(d1), "%.*s", (int)(base + 3), final);
 	snprintf(d2, sizeof(d2), "%.*s", (int)(base + 6), final);
-	if (mkdir_durable(d1, store->blob_dir) < 0)
+	if (mkdir_pending(store, d1, store->blob_dir) < 0)
 		return -1;
-	return mkdir_durable(d2, d1);
+	return mkdir_pending(store, d2, d1);
 }
 
 static uint32_t errno_ec(int e)
@@ -83,6 +92,78 @@ static uint32_t errno_ec(int e)
 	if (e == ENOENT)
 		return ecNotFound;
 	return ecError;
+}
+
+/* Refreshes an existing blob's time stamp; false if there is none of
+ * that size. */
+static bool blob_touch(const char *path, uint64_t size)
+{
+	struct stat sb;
+	if (stat(path, &sb) < 0)
+		return false;
+	if ((uint64_t)sb.st_size != size) {
+		errno = ENOENT;
+		return false;
+	}
+	return utimensat(AT_FDCWD, path, NULL, 0) == 0;
+}
+
+/* Blob files renamed into place, and directories with new entries, not
+ * yet known to be on disk. */
+static void pending_add(struct store *store, const char *path)
+{
+	pthread_mutex_lock(&store->blob_lock);
+	array_push(&store->blob_pending, xstrdup(path));
+	pthread_mutex_unlock(&store->blob_lock);
+}
+
+uint32_t store_blob_sync(struct store *store)
+{
+	uint32_t ec = ecSuccess;
+	/* Held while syncing: a commit must not pass a sync still running
+	 * for a blob it references. */
+	pthread_mutex_lock(&store->blob_lock);
+	size_t n = store->blob_pending.n;
+	if (n > 8) {
+		/* Many files: one filesystem sync is cheaper than n fsyncs. */
+		int fd = open(store->blob_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || syncfs(fd) < 0) {
+			log_error(NULL, "store: blob: syncfs: %s", strerror(errno));
+			ec = errno_ec(errno);
+		}
+		if (fd >= 0)
+			close(fd);
+	} else {
+		/* Each file, then each directory holding a new entry (a file's
+		 * own directory included). */
+		for (size_t i = 0; i < n && ec == ecSuccess; i++) {
+			const char *path = store->blob_pending.v[i];
+			struct stat sb;
+			bool is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+			int fd = open(path, O_RDONLY | O_CLOEXEC | (is_dir ? O_DIRECTORY : 0));
+			if (fd < 0 || fsync(fd) < 0) {
+				log_error(NULL, "store: blob: fsync %s: %s", path, strerror(errno));
+				ec = errno_ec(errno);
+			}
+			if (fd >= 0)
+				close(fd);
+			if (is_dir || ec != ecSuccess)
+				continue;
+			char dir[4096];
+			snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
+			if (fsync_dir(dir) < 0) {
+				log_error(NULL, "store: blob: fsync %s: %s", dir, strerror(errno));
+				ec = errno_ec(errno);
+			}
+		}
+	}
+	if (ec == ecSuccess) {
+		for (size_t i = 0; i < n; i++)
+			free(store->blob_pending.v[i]);
+		array_clear(&store->blob_pending);
+	}
+	pthread_mutex_unlock(&store->blob_lock);
+	return ec;
 }
 
 struct store_blob_writer {
@@ -159,27 +240,19 @@ uint32_t store_blob_writer_finish(struct store_blob_writer **wp, struct store_bl
 	char final[4096];
 	store_blob_path(w->store, ref_r->sha256, final, sizeof(final));
 	/* Same content already stored: refresh its time stamp and drop ours. */
-	if (utimensat(AT_FDCWD, final, NULL, 0) == 0) {
+	if (blob_touch(final, w->size)) {
 		store_blob_writer_abort(wp);
 		return ecSuccess;
 	}
 	uint32_t ec = ecSuccess;
-	if (fsync(w->fd) < 0) {
-		log_error(NULL, "store: blob: fsync %s: %s", w->tmp, strerror(errno));
-		ec = errno_ec(errno);
-	} else if (blob_dirs(w->store, final) < 0) {
+	if (blob_dirs(w->store, final) < 0) {
 		log_error(NULL, "store: blob: mkdir for %s: %s", final, strerror(errno));
 		ec = errno_ec(errno);
 	} else if (rename(w->tmp, final) < 0) {
 		log_error(NULL, "store: blob: rename to %s: %s", final, strerror(errno));
 		ec = errno_ec(errno);
 	} else {
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(final, '/') - final), final);
-		if (fsync_dir(dir) < 0) {
-			log_error(NULL, "store: blob: fsync %s: %s", dir, strerror(errno));
-			ec = errno_ec(errno);
-		}
+		pending_add(w->store, final);
 		w->tmp[0] = '\0'; /* nothing left to unlink */
 	}
 	close(w->fd);
@@ -201,7 +274,7 @@ uint32_t store_blob_put(struct store *store, const void *data, size_t len,
 	ref_r->size = len;
 	char final[4096];
 	store_blob_path(store, ref_r->sha256, final, sizeof(final));
-	if (utimensat(AT_FDCWD, final, NULL, 0) == 0)
+	if (blob_touch(final, len))
 		return ecSuccess;
 	struct store_blob_writer *w = store_blob_writer_new(store, NULL);
 	if (w == NULL)
@@ -218,7 +291,7 @@ uint32_t store_blob_pin(struct store *store, const struct store_blob_ref *ref)
 {
 	char final[4096];
 	store_blob_path(store, ref->sha256, final, sizeof(final));
-	if (utimensat(AT_FDCWD, final, NULL, 0) == 0)
+	if (blob_touch(final, ref->size))
 		return ecSuccess;
 	int e = errno;
 	if (e != ENOENT)

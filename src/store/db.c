@@ -180,9 +180,21 @@ void store_db_close(struct dbconn **cp)
 
 sqlite3_stmt *store_db_prep(struct dbconn *c, const char *sql)
 {
-	size_t n = strlen(sql);
-	sqlite3_stmt *st = hash_get(c->stmts, sql, n, NULL);
+	/* Callers pass string literals: a slot keyed by the pointer finds
+	 * most statements without hashing their text. */
+	size_t slot = ((uintptr_t)sql >> 3) % STORE_STMT_FAST;
+	sqlite3_stmt *st = c->fast[slot].sql == sql ? c->fast[slot].st : NULL;
 	if (st != NULL) {
+		HERMOD_ASSERT(!sqlite3_stmt_busy(st));
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return st;
+	}
+	size_t n = strlen(sql);
+	st = hash_get(c->stmts, sql, n, NULL);
+	if (st != NULL) {
+		c->fast[slot].sql = sql;
+		c->fast[slot].st = st;
 		/* A statement still stepping here is a bug in the caller: the
 		 * same SQL is in use twice at once. */
 		HERMOD_ASSERT(!sqlite3_stmt_busy(st));
@@ -194,6 +206,8 @@ sqlite3_stmt *store_db_prep(struct dbconn *c, const char *sql)
 	if (rc != SQLITE_OK)
 		log_panic(NULL, "store: cannot prepare \"%s\": %s", sql, sqlite3_errmsg(c->db));
 	hash_put(c->stmts, sql, n, st, NULL);
+	c->fast[slot].sql = sql;
+	c->fast[slot].st = st;
 	return st;
 }
 

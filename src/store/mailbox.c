@@ -84,6 +84,8 @@ int store_new(const struct store_settings *s, struct store **store_r, const char
 		return -1;
 	}
 	pthread_mutex_init(&store->lock, NULL);
+	pthread_mutex_init(&store->blob_lock, NULL);
+	array_init(&store->blob_pending, NULL);
 	store->mailboxes = hash_new(64);
 	*store_r = store;
 	return 0;
@@ -106,6 +108,10 @@ void store_free(struct store **sp)
 		}
 		hash_free(&store->mailboxes);
 		pthread_mutex_destroy(&store->lock);
+		/* Nothing committed refers to unsynced blobs; sync anyway. */
+		store_blob_sync(store);
+		array_free(&store->blob_pending);
+		pthread_mutex_destroy(&store->blob_lock);
 	}
 	free(store->mbox_dir);
 	free(store->blob_dir);
@@ -378,6 +384,8 @@ static uint32_t txn_open(struct mailbox *m, enum store_durability d)
 			m->last_cn = (uint64_t)v;
 		m->data_version = dv;
 	}
+	m->last_cn_saved = m->last_cn;
+	m->size_loaded = m->size_dirty = false;
 	return ecSuccess;
 }
 
@@ -391,13 +399,31 @@ static void txn_rollback(struct mailbox *m)
 	int64_t v;
 	if (store_meta_get_int(m->w, "last_cn", &v) == ecSuccess)
 		m->last_cn = (uint64_t)v;
+	m->size_loaded = m->size_dirty = false;
+}
+
+/* The counters kept in memory during a transaction go to meta once, just
+ * before the commit. */
+static uint32_t txn_flush_meta(struct mailbox *m)
+{
+	uint32_t ec = ecSuccess;
+	if (m->last_cn != m->last_cn_saved)
+		ec = store_meta_set_int(m->w, "last_cn", (int64_t)m->last_cn);
+	if (ec == ecSuccess && m->size_dirty)
+		ec = store_meta_set_int(m->w, "size", m->size);
+	return ec;
 }
 
 /* Commits; on success the events to publish are moved to *evs_r (heap,
  * caller frees) and the data_version remembered. */
 static uint32_t txn_commit(struct mailbox *m, struct store_event **evs_r, size_t *n_r)
 {
-	uint32_t ec = store_db_exec(m->w, "COMMIT");
+	/* Blobs first: a committed row never names a blob a crash lost. */
+	uint32_t ec = txn_flush_meta(m);
+	if (ec == ecSuccess)
+		ec = store_blob_sync(m->store);
+	if (ec == ecSuccess)
+		ec = store_db_exec(m->w, "COMMIT");
 	if (ec != ecSuccess) {
 		txn_rollback(m);
 		return ec;
@@ -406,6 +432,8 @@ static uint32_t txn_commit(struct mailbox *m, struct store_event **evs_r, size_t
 	if (sqlite3_step(st) == SQLITE_ROW)
 		m->data_version = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
+	m->last_cn_saved = m->last_cn;
+	m->size_dirty = false;
 	*n_r = m->pending.n;
 	*evs_r = m->pending.n > 0 ? xmemdup(m->pending.v, m->pending.n * sizeof(*m->pending.v))
 				  : NULL;
@@ -443,6 +471,16 @@ static uint32_t batch_flush(struct store_batch *b)
 	return first;
 }
 
+static void savepoint_marks(struct wtx *t)
+{
+	struct mailbox *m = t->mb->m;
+	t->ev_mark = m->pending.n;
+	t->last_cn_mark = m->last_cn;
+	t->size_mark = m->size;
+	t->size_loaded_mark = m->size_loaded;
+	t->size_dirty_mark = m->size_dirty;
+}
+
 uint32_t store_wtx_begin(struct store_mailbox *mb, struct wtx *t)
 {
 	struct mailbox *m = mb->m;
@@ -452,7 +490,7 @@ uint32_t store_wtx_begin(struct store_mailbox *mb, struct wtx *t)
 	t->c = m->w;
 	if (b != NULL && atomic_load(&m->wbatch) == b) {
 		/* The batch's transaction is open: a savepoint inside it. */
-		t->ev_mark = m->pending.n;
+		savepoint_marks(t);
 		return store_db_exec(m->w, "SAVEPOINT op");
 	}
 	if (b != NULL) {
@@ -471,7 +509,7 @@ uint32_t store_wtx_begin(struct store_mailbox *mb, struct wtx *t)
 		}
 		atomic_store(&m->wbatch, b);
 		array_push(&b->held, m);
-		t->ev_mark = m->pending.n;
+		savepoint_marks(t);
 		return store_db_exec(m->w, "SAVEPOINT op");
 	}
 	pthread_mutex_lock(&m->wlock);
@@ -494,27 +532,23 @@ uint32_t store_wtx_end(struct wtx *t, uint32_t ec)
 			pthread_mutex_unlock(&m->wlock);
 			return ec;
 		}
-		ec = store_meta_set_int(m->w, "last_cn", (int64_t)m->last_cn);
 		struct store_event *evs = NULL;
 		size_t n = 0;
-		if (ec == ecSuccess)
-			ec = txn_commit(m, &evs, &n);
-		else
-			txn_rollback(m);
+		ec = txn_commit(m, &evs, &n);
 		pthread_mutex_unlock(&m->wlock);
 		if (ec == ecSuccess)
 			publish(m, evs, n);
 		return ec;
 	}
-	if (ec == ecSuccess)
-		ec = store_meta_set_int(m->w, "last_cn", (int64_t)m->last_cn);
 	if (ec != ecSuccess) {
 		store_db_exec(m->w, "ROLLBACK TO op");
 		m->gc_limit = m->gc_next;
 		m->pending.n = t->ev_mark;
-		int64_t v;
-		if (store_meta_get_int(m->w, "last_cn", &v) == ecSuccess)
-			m->last_cn = (uint64_t)v;
+		/* The in-memory counters as they were before this write. */
+		m->last_cn = t->last_cn_mark;
+		m->size = t->size_mark;
+		m->size_loaded = t->size_loaded_mark;
+		m->size_dirty = t->size_dirty_mark;
 	}
 	store_db_exec(m->w, "RELEASE op");
 	return ec;

@@ -470,12 +470,16 @@ static void sprops_blob_refs(struct wtx *t, int64_t owner, int64_t part, const s
 }
 
 /* Writes the message's non-indexed properties as rows. */
-static uint32_t write_prop_rows(struct wtx *t, int64_t id, const struct sprops *p,
+static uint32_t write_prop_rows(struct wtx *t, int64_t id, const struct sprops *p, bool fresh,
 	struct buf *scratch)
 {
-	sqlite3_stmt *st = store_db_prep(t->c, "DELETE FROM message_props WHERE id = ?");
-	sqlite3_bind_int64(st, 1, id);
-	uint32_t ec = store_db_step_done(t->c, st);
+	sqlite3_stmt *st;
+	uint32_t ec = ecSuccess;
+	if (!fresh) {
+		st = store_db_prep(t->c, "DELETE FROM message_props WHERE id = ?");
+		sqlite3_bind_int64(st, 1, id);
+		ec = store_db_step_done(t->c, st);
+	}
 	for (size_t i = 0; ec == ecSuccess && i < p->a.n; i++) {
 		const struct sprop *sp = &p->a.v[i];
 		if (store_msg_column(sp->tag) != NULL)
@@ -497,11 +501,15 @@ static uint32_t write_prop_rows(struct wtx *t, int64_t id, const struct sprops *
 }
 
 static uint32_t write_rcpts(struct wtx *t, int64_t id, int64_t top, const struct mtree *tree,
-	struct buf *scratch)
+	bool fresh, struct buf *scratch)
 {
-	sqlite3_stmt *st = store_db_prep(t->c, "DELETE FROM recipients WHERE msg = ?");
-	sqlite3_bind_int64(st, 1, id);
-	uint32_t ec = store_db_step_done(t->c, st);
+	sqlite3_stmt *st;
+	uint32_t ec = ecSuccess;
+	if (!fresh) {
+		st = store_db_prep(t->c, "DELETE FROM recipients WHERE msg = ?");
+		sqlite3_bind_int64(st, 1, id);
+		ec = store_db_step_done(t->c, st);
+	}
 	for (size_t i = 0; ec == ecSuccess && i < tree->rcpts.n; i++) {
 		buf_reset(scratch);
 		store_bag_encode(&tree->rcpts.v[i].props, scratch);
@@ -709,9 +717,9 @@ uint32_t store_mtree_insert(struct wtx *t, struct mtree *tree, struct msgmeta *m
 	buf_init(&scratch, NULL);
 	ec = insert_row(t, (int64_t)id, tree, meta, &scratch);
 	if (ec == ecSuccess)
-		ec = write_prop_rows(t, (int64_t)id, &tree->props, &scratch);
+		ec = write_prop_rows(t, (int64_t)id, &tree->props, true, &scratch);
 	if (ec == ecSuccess && tree->rcpts.n > 0)
-		ec = write_rcpts(t, (int64_t)id, top, tree, &scratch);
+		ec = write_rcpts(t, (int64_t)id, top, tree, true, &scratch);
 	for (size_t i = 0; ec == ecSuccess && i < tree->atts.n; i++) {
 		struct matt *a = &tree->atts.v[i];
 		if (a->deleted)
@@ -750,14 +758,21 @@ uint32_t store_mailbox_grow(struct wtx *t, int64_t delta)
 {
 	if (delta == 0)
 		return ecSuccess;
-	int64_t size = 0;
-	uint32_t ec = store_meta_get_int(t->c, "size", &size);
-	if (ec != ecSuccess)
-		return ec;
+	struct mailbox *m = t->mb->m;
+	if (!m->size_loaded) {
+		int64_t size = 0;
+		uint32_t ec = store_meta_get_int(t->c, "size", &size);
+		if (ec != ecSuccess)
+			return ec;
+		m->size = size;
+		m->size_loaded = true;
+	}
 	uint64_t hard = t->mb->quota_hard;
-	if (delta > 0 && hard > 0 && (uint64_t)(size + delta) > hard)
+	if (delta > 0 && hard > 0 && (uint64_t)(m->size + delta) > hard)
 		return ecQuotaExceeded;
-	return store_meta_set_int(t->c, "size", size + delta < 0 ? 0 : size + delta);
+	m->size = m->size + delta < 0 ? 0 : m->size + delta;
+	m->size_dirty = true;
+	return ecSuccess;
 }
 
 uint32_t store_next_uid(struct wtx *t, uint64_t fid, uint32_t *uid_r)
@@ -1936,9 +1951,9 @@ uint32_t store_message_save(struct store_message *msg, uint32_t flags)
 				(int64_t)size - (int64_t)old_size);
 	}
 	if (ec == ecSuccess)
-		ec = write_prop_rows(&t, id, &tree->props, &scratch);
+		ec = write_prop_rows(&t, id, &tree->props, msg->is_new, &scratch);
 	if (ec == ecSuccess && (msg->is_new || tree->rcpts_dirty))
-		ec = write_rcpts(&t, id, id, tree, &scratch);
+		ec = write_rcpts(&t, id, id, tree, msg->is_new, &scratch);
 	/* Attachments inserted now get row ids that a rollback voids. */
 	bool *was_new = xcalloc(tree->atts.n + 1, sizeof(bool));
 	for (size_t i = 0; tree->atts_loaded && i < tree->atts.n; i++)
@@ -1946,7 +1961,8 @@ uint32_t store_message_save(struct store_message *msg, uint32_t flags)
 	for (size_t i = 0; ec == ecSuccess && tree->atts_loaded && i < tree->atts.n; i++)
 		ec = write_att(&t, id, id, &tree->atts.v[i], &scratch);
 	if (ec == ecSuccess) {
-		ec = clear_blob_refs(&t, id);
+		if (!msg->is_new)
+			ec = clear_blob_refs(&t, id);
 		sprops_blob_refs(&t, id, id, &tree->props);
 		if (tree->has_mime)
 			add_blob_ref(&t, id, id, tree->mime.sha256);

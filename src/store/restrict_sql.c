@@ -531,6 +531,49 @@ static int one_get(void *ctx, uint32_t tag, const struct mapi_propval **pv_r)
 	return 1;
 }
 
+/* ASCII text: folding is tolower, so a plain search gives the same answer
+ * as the evaluator (1 match, 0 none, -1 not ASCII: ask the evaluator). */
+static int ascii_content(const unsigned char *hay, int hn, const unsigned char *needle, int nn,
+	uint32_t fuzzy)
+{
+	bool fold = (fuzzy & (FL_IGNORECASE | FL_IGNORENONSPACE | FL_LOOSE)) != 0;
+	for (int i = 0; i < hn; i++)
+		if (hay[i] >= 0x80)
+			return -1;
+	for (int i = 0; i < nn; i++)
+		if (needle[i] >= 0x80)
+			return -1;
+#define LOWER(c) (fold && (c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+	switch (fuzzy & 0xffff) {
+	case FL_FULLSTRING:
+		if (hn != nn)
+			return 0;
+		for (int i = 0; i < nn; i++)
+			if (LOWER(hay[i]) != LOWER(needle[i]))
+				return 0;
+		return 1;
+	case FL_PREFIX:
+		if (hn < nn)
+			return 0;
+		for (int i = 0; i < nn; i++)
+			if (LOWER(hay[i]) != LOWER(needle[i]))
+				return 0;
+		return 1;
+	case FL_SUBSTRING:
+		for (int s = 0; s + nn <= hn; s++) {
+			int i = 0;
+			while (i < nn && LOWER(hay[s + i]) == LOWER(needle[i]))
+				i++;
+			if (i == nn)
+				return 1;
+		}
+		return 0;
+	default:
+		return -1;
+	}
+#undef LOWER
+}
+
 /* mapi_content(value, needle, fuzzy): the content restriction of
  * mapi_restriction_eval on one string value (NULL when value is NULL). */
 static void fn_content(sqlite3_context *cx, int argc, sqlite3_value **argv)
@@ -543,6 +586,13 @@ static void fn_content(sqlite3_context *cx, int argc, sqlite3_value **argv)
 	const char *needle = (const char *)sqlite3_value_text(argv[1]);
 	if (hay == NULL || needle == NULL) {
 		sqlite3_result_int(cx, 0);
+		return;
+	}
+	int fast = ascii_content((const unsigned char *)hay, sqlite3_value_bytes(argv[0]),
+		(const unsigned char *)needle, sqlite3_value_bytes(argv[1]),
+		(uint32_t)sqlite3_value_int64(argv[2]));
+	if (fast >= 0) {
+		sqlite3_result_int(cx, fast);
 		return;
 	}
 	struct one_prop o = {.pv = {.tag = PROP_TAG(PT_UNICODE, 1), .v.str = (char *)hay}};

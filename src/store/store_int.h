@@ -28,10 +28,15 @@
 
 /* --- SQLite connections --- */
 
+#define STORE_STMT_FAST 128
 struct dbconn {
 	sqlite3 *db;
 	struct hash *stmts; /* SQL text -> sqlite3_stmt * */
 	int sync;           /* current PRAGMA synchronous: 1 NORMAL, 2 FULL */
+	struct {
+		const char *sql; /* the caller's pointer */
+		sqlite3_stmt *st;
+	} fast[STORE_STMT_FAST];
 };
 
 /* Opens path (creating it when create) in WAL mode with foreign keys off,
@@ -72,6 +77,8 @@ struct store {
 	pthread_mutex_t lock; /* mailboxes */
 	struct hash *mailboxes; /* guid bytes -> struct mailbox * */
 	atomic_uint_fast64_t tmp_seq;
+	pthread_mutex_t blob_lock;
+	ARRAY(char *) blob_pending; /* blob files written, not yet synced */
 };
 
 /* A mailbox shared by every handle open on it. */
@@ -92,7 +99,9 @@ struct mailbox {
 	_Atomic(struct store_batch *) wbatch; /* batch holding the open transaction */
 	uint64_t gc_next, gc_limit;           /* id allocation (MS-OXCDATA 2.2.1.1) */
 	int64_t data_version;
-	uint64_t last_cn;
+	uint64_t last_cn, last_cn_saved; /* saved: as in meta */
+	int64_t size;                   /* meta "size" within the open transaction */
+	bool size_loaded, size_dirty;
 	ARRAY(struct store_event) pending; /* events of the open transaction */
 	pool_t *pending_pool;
 
@@ -130,8 +139,12 @@ char *store_mailbox_path(struct store *store, const struct guid *g);
 struct wtx {
 	struct store_mailbox *mb;
 	struct dbconn *c;
-	size_t ev_mark;
 	bool autocommit;
+	/* In a batch: what to restore if this write's savepoint rolls back. */
+	size_t ev_mark;
+	uint64_t last_cn_mark;
+	int64_t size_mark;
+	bool size_loaded_mark, size_dirty_mark;
 };
 
 /* Begins a write on mb: takes the write lock (or joins the batch's
@@ -258,6 +271,8 @@ void store_problem_add(struct store_problems *probs, uint16_t index, uint32_t ta
 /* Loads a blob value into v (for a property whose value is in the blob store). */
 uint32_t store_blob_load(struct store *store, uint32_t tag, const struct store_blob_ref *ref,
 	pool_t *pool, union mapi_pvalue *v);
+/* Makes every blob written so far durable; called before each commit. */
+uint32_t store_blob_sync(struct store *store);
 /* Refreshes a blob's time stamp before a transaction starts referencing it
  * again (copies, moves between mailboxes): ecNotFound if it is gone. */
 uint32_t store_blob_pin(struct store *store, const struct store_blob_ref *ref);
