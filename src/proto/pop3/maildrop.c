@@ -227,7 +227,11 @@ static void pop3_send_message(struct pop3_session *s, struct pop3_msg *m, bool t
 		pop3_err(s, "SYS/TEMP", "Message is no longer available");
 		return;
 	}
-	unsigned char *chunk = pool_alloc(s->cmd_pool, POP3_READ_CHUNK);
+	/* One buffer for the session: a pool allocation would be zeroed
+	 * for every message. */
+	if (s->chunk == NULL)
+		s->chunk = xmalloc(POP3_READ_CHUNK);
+	unsigned char *chunk = s->chunk;
 	struct pop3_msgout mo;
 	pop3_msgout_init(&mo, top, lines);
 	if (top)

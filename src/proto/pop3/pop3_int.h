@@ -44,6 +44,7 @@ struct pop3_session {
 	pool_t *pool;     /* the connection's */
 	pool_t *cmd_pool; /* cleared after every command */
 	struct buf out;   /* the reply being built (heap) */
+	unsigned char *chunk; /* RETR/TOP read buffer (heap), made on first use */
 	enum pop3_state state;
 	enum pop3_sasl sasl;
 	struct directory_ntlm *ntlm;

@@ -333,6 +333,8 @@ static void pop3_on_close(struct net_conn *conn)
 	pop3_sasl_reset(s);
 	pop3_maildrop_close(s);
 	buf_deinit(&s->out);
+	free(s->chunk);
+	s->chunk = NULL;
 	pool_free(&s->cmd_pool);
 	net_conn_set_ctx(conn, NULL);
 }
