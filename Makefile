@@ -8,7 +8,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 5
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-asan build-fuzz run test unit fuzz bench clean bench-convert bench-store
+.PHONY: all deps build build-asan build-fuzz run test unit fuzz bench clean bench-convert bench-store bench-pop3
 
 all: build
 
@@ -59,6 +59,12 @@ bench-convert: build
 # line (docs/benchmarks.md). BENCH_STORE_ARGS="--messages 20000" for less.
 bench-store: build
 	$(BUILD)/bench/bench-store $(BENCH_STORE_ARGS)
+
+# POP3: 100 users x 100 messages against hermod and Dovecot's POP3 in one
+# run (docs/benchmarks.md).
+bench-pop3: build
+	scripts/deps.sh --bench
+	/usr/bin/python3 bench/pop3/bench_pop3.py
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
