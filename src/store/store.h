@@ -491,8 +491,4 @@ void store_entryid_make(const struct store_mailbox *mb, mapi_id_t fid, mapi_id_t
  * folder holding a message. */
 int store_object_kind(struct store_mailbox *mb, mapi_id_t id, mapi_id_t *fid_r);
 
-/* Human-readable property name for a tag ("PR_SUBJECT", or "0x0037001F"
- * style when unknown); into pool. */
-const char *store_tag_name(uint32_t tag, pool_t *pool);
-
 #endif
