@@ -81,6 +81,10 @@ const struct config_setting hermod_settings[] = {
 		"idle read connections kept per open mailbox"},
 	{"store", "tombstone_days", CONFIG_TYPE_INT, "60", 1, 3650,
 		"how long deletions are remembered for clients that synchronize"},
+	{"store", "maintenance_interval", CONFIG_TYPE_TIME, "1h", 0, 7 * 86400,
+		"how often hermod serve purges old tombstones and unreferenced blobs (0: never)"},
+	{"store", "blob_gc_grace", CONFIG_TYPE_TIME, "24h", 1, 30 * 86400,
+		"a blob is collected only when nothing has written or referenced it for this long"},
 
 	/* [pop3] */
 	{"pop3", "listen", CONFIG_TYPE_LIST, "127.0.0.1:1110", 0, 0,

@@ -21,7 +21,7 @@ static bool has(const struct mapi_propvals *p, uint32_t tag)
 int convert_body_best(const struct mapi_propvals *props)
 {
 	const struct mapi_propval *nb = mapi_propvals_get(props, PR_NATIVE_BODY_INFO);
-	if (nb != NULL && nb->v.l >= CONVERT_NATIVE_PLAIN && nb->v.l <= CONVERT_NATIVE_SIGNED)
+	if (nb != NULL && nb->v.l >= NATIVE_BODY_PLAIN && nb->v.l <= NATIVE_BODY_SIGNED)
 		return nb->v.l;
 	bool text = has(props, PR_BODY), html = has(props, PR_HTML),
 	     rtf = has(props, PR_RTF_COMPRESSED);
@@ -29,24 +29,24 @@ int convert_body_best(const struct mapi_propvals *props)
 	/* MS-OXBBODY 2.1.3.1 step 2: which bodies exist, and whether the
 	 * RTF was kept in sync with the text. */
 	if (rtf && (in_sync || (!text && !html)))
-		return CONVERT_NATIVE_RTF;
+		return NATIVE_BODY_RTF;
 	if (html)
-		return CONVERT_NATIVE_HTML;
+		return NATIVE_BODY_HTML;
 	if (text)
-		return CONVERT_NATIVE_PLAIN;
+		return NATIVE_BODY_PLAIN;
 	if (rtf)
-		return CONVERT_NATIVE_RTF;
-	return CONVERT_NATIVE_UNDEFINED;
+		return NATIVE_BODY_RTF;
+	return NATIVE_BODY_UNDEFINED;
 }
 
 static unsigned kind_bit(int native)
 {
 	switch (native) {
-	case CONVERT_NATIVE_PLAIN:
+	case NATIVE_BODY_PLAIN:
 		return CONVERT_BODY_TEXT;
-	case CONVERT_NATIVE_RTF:
+	case NATIVE_BODY_RTF:
 		return CONVERT_BODY_RTF;
-	case CONVERT_NATIVE_HTML:
+	case NATIVE_BODY_HTML:
 		return CONVERT_BODY_HTML;
 	default:
 		return 0;
@@ -77,10 +77,10 @@ static int html_of(const struct mapi_propvals *props, int native, struct buf *ou
 	const char **error_r)
 {
 	const struct mapi_binary *h = mapi_propvals_get_bin(props, PR_HTML);
-	if (h != NULL && (native == CONVERT_NATIVE_HTML || native == CONVERT_NATIVE_UNDEFINED ||
+	if (h != NULL && (native == NATIVE_BODY_HTML || native == NATIVE_BODY_UNDEFINED ||
 				 !has(props, PR_RTF_COMPRESSED))) {
 		convert_to_utf8(html_charset(props), h->pb, h->cb, out);
-		*from_r = CONVERT_NATIVE_HTML;
+		*from_r = NATIVE_BODY_HTML;
 		return 1;
 	}
 	struct buf rtf;
@@ -98,7 +98,7 @@ static int html_of(const struct mapi_propvals *props, int native, struct buf *ou
 			buf_deinit(&text);
 		}
 		buf_deinit(&rtf);
-		*from_r = CONVERT_NATIVE_RTF;
+		*from_r = NATIVE_BODY_RTF;
 		return r < 0 ? -1 : 1;
 	}
 	buf_deinit(&rtf);
@@ -106,13 +106,13 @@ static int html_of(const struct mapi_propvals *props, int native, struct buf *ou
 		return -1;
 	if (h != NULL) {
 		convert_to_utf8(html_charset(props), h->pb, h->cb, out);
-		*from_r = CONVERT_NATIVE_HTML;
+		*from_r = NATIVE_BODY_HTML;
 		return 1;
 	}
 	const char *text = mapi_propvals_get_str(props, PR_BODY);
 	if (text != NULL) {
 		text_to_html(text, strlen(text), 0, out);
-		*from_r = CONVERT_NATIVE_PLAIN;
+		*from_r = NATIVE_BODY_PLAIN;
 		return 1;
 	}
 	return 0;
@@ -128,14 +128,14 @@ int convert_body_html(const struct mapi_propvals *props, struct buf *out, const 
 static int text_from(const struct mapi_propvals *props, int native, struct buf *out,
 	const char **error_r)
 {
-	if (native == CONVERT_NATIVE_PLAIN) {
+	if (native == NATIVE_BODY_PLAIN) {
 		const char *t = mapi_propvals_get_str(props, PR_BODY);
 		if (t == NULL)
 			return 0;
 		buf_append_str(out, t);
 		return 1;
 	}
-	if (native == CONVERT_NATIVE_RTF) {
+	if (native == NATIVE_BODY_RTF) {
 		struct buf rtf;
 		buf_init(&rtf, NULL);
 		int r = rtf_plain(props, &rtf, error_r);
@@ -144,7 +144,7 @@ static int text_from(const struct mapi_propvals *props, int native, struct buf *
 		buf_deinit(&rtf);
 		return r;
 	}
-	if (native == CONVERT_NATIVE_HTML) {
+	if (native == NATIVE_BODY_HTML) {
 		const struct mapi_binary *h = mapi_propvals_get_bin(props, PR_HTML);
 		if (h == NULL)
 			return 0;
@@ -167,8 +167,8 @@ int convert_body_text(const struct mapi_propvals *props, struct buf *out, const 
 		return 1;
 	}
 	int best = convert_body_best(props);
-	if (best == CONVERT_NATIVE_SIGNED || best == CONVERT_NATIVE_UNDEFINED)
-		best = has(props, PR_HTML) ? CONVERT_NATIVE_HTML : CONVERT_NATIVE_RTF;
+	if (best == NATIVE_BODY_SIGNED || best == NATIVE_BODY_UNDEFINED)
+		best = has(props, PR_HTML) ? NATIVE_BODY_HTML : NATIVE_BODY_RTF;
 	return text_from(props, best, out, error_r);
 }
 
@@ -201,11 +201,11 @@ int convert_body_sync(pool_t *pool, struct mapi_propvals *props, unsigned writte
 
 	int native;
 	if (written == CONVERT_BODY_TEXT)
-		native = CONVERT_NATIVE_PLAIN;
+		native = NATIVE_BODY_PLAIN;
 	else if (written == CONVERT_BODY_HTML)
-		native = CONVERT_NATIVE_HTML;
+		native = NATIVE_BODY_HTML;
 	else if (written == CONVERT_BODY_RTF)
-		native = CONVERT_NATIVE_RTF;
+		native = NATIVE_BODY_RTF;
 	else if (written != 0) {
 		/* Several written at once: the best among them. */
 		struct mapi_propvals sub;
@@ -226,9 +226,9 @@ int convert_body_sync(pool_t *pool, struct mapi_propvals *props, unsigned writte
 		native = convert_body_best(props);
 		if ((kind_bit(native) & present) == 0) {
 			/* PR_NATIVE_BODY_INFO names a body that is not there. */
-			native = CONVERT_NATIVE_UNDEFINED;
+			native = NATIVE_BODY_UNDEFINED;
 		}
-		if (native == CONVERT_NATIVE_SIGNED || native == CONVERT_NATIVE_UNDEFINED) {
+		if (native == NATIVE_BODY_SIGNED || native == NATIVE_BODY_UNDEFINED) {
 			mapi_propvals_delete(props, PR_NATIVE_BODY_INFO);
 			native = convert_body_best(props);
 		}
@@ -280,14 +280,14 @@ int convert_body_sync(pool_t *pool, struct mapi_propvals *props, unsigned writte
 		struct buf raw;
 		buf_init(&raw, NULL);
 		int r = 0;
-		if (native == CONVERT_NATIVE_HTML) {
+		if (native == NATIVE_BODY_HTML) {
 			struct buf h;
 			buf_init(&h, NULL);
 			const struct mapi_binary *hb = mapi_propvals_get_bin(props, PR_HTML);
 			convert_to_utf8(html_charset(props), hb->pb, hb->cb, &h);
 			r = rtf_encapsulate_html(h.data, h.len, &raw, error_r);
 			buf_deinit(&h);
-		} else if (native == CONVERT_NATIVE_PLAIN) {
+		} else if (native == NATIVE_BODY_PLAIN) {
 			const char *t = mapi_propvals_get_str(props, PR_BODY);
 			r = rtf_encapsulate_text(t, strlen(t), &raw, error_r);
 		}

@@ -28,7 +28,7 @@ enum convert_body {
 
 /* The best body of props by MS-OXBBODY 2.1.3.1: PR_NATIVE_BODY_INFO
  * when set, else from which bodies exist and PR_RTF_IN_SYNC. Returns a
- * CONVERT_NATIVE_* value (convert/msgutil.h); CONVERT_NATIVE_UNDEFINED
+ * NATIVE_BODY_* value (mapi/flags.h); NATIVE_BODY_UNDEFINED
  * when there is no body. */
 int convert_body_best(const struct mapi_propvals *props);
 

@@ -185,14 +185,14 @@ static void exp_headers(struct exp *e, const struct mapi_message *msg, GMimeMess
 	exp_reply_to(e, p, gm);
 	for (size_t i = 0; i < msg->recipients.n; i++) {
 		const struct mapi_propvals *rp = &msg->recipients.v[i].props;
-		int32_t type = mapi_propvals_get_long(rp, PR_RECIPIENT_TYPE, CONVERT_MAPI_TO);
+		int32_t type = mapi_propvals_get_long(rp, PR_RECIPIENT_TYPE, MAPI_TO);
 		/* The high bits are flags (MAPI_P1, submitted). */
 		type &= 0xf;
 		if (!get_addr(e, rp, &t_recip, &name, &addr))
 			continue;
-		if (type == CONVERT_MAPI_CC)
+		if (type == MAPI_CC)
 			add_mailbox(gm, GMIME_ADDRESS_TYPE_CC, name, addr);
-		else if (type == CONVERT_MAPI_BCC) {
+		else if (type == MAPI_BCC) {
 			/* MS-OXCMAIL 2.1.3.2.?: Bcc lives in the envelope only. */
 			if ((e->o.flags & MIME_EXPORT_BCC) != 0)
 				add_mailbox(gm, GMIME_ADDRESS_TYPE_BCC, name, addr);
@@ -415,10 +415,10 @@ static GMimeObject *attachment_part(struct exp *e, const struct mapi_attachment 
 	unsigned depth)
 {
 	const struct mapi_propvals *p = &a->props;
-	int32_t method = mapi_propvals_get_long(p, PR_ATTACH_METHOD, CONVERT_ATTACH_BY_VALUE);
+	int32_t method = mapi_propvals_get_long(p, PR_ATTACH_METHOD, ATTACH_BY_VALUE);
 	const char *fname = attach_name(p);
 	GMimeObject *obj;
-	if (method == CONVERT_ATTACH_EMBEDDED_MSG && a->embedded != NULL) {
+	if (method == ATTACH_EMBEDDED_MSG && a->embedded != NULL) {
 		if (depth >= EXP_MAX_DEPTH) {
 			e->error = "embedded messages nested too deep";
 			return NULL;
@@ -481,7 +481,7 @@ static bool is_inline(const struct mapi_attachment *a, const struct buf *html)
 		return false;
 	int32_t flags = mapi_propvals_get_long(p, PR_ATTACH_FLAGS, 0);
 	bool hidden = mapi_propvals_get_bool(p, PR_ATTACHMENT_HIDDEN, false);
-	if (!hidden && (flags & CONVERT_ATT_MHTML_REF) == 0)
+	if (!hidden && (flags & ATT_MHTML_REF) == 0)
 		return false;
 	const char *cid = gs(p, PR_ATTACH_CONTENT_ID);
 	const char *loc = gs(p, PR_ATTACH_CONTENT_LOCATION);
@@ -555,7 +555,7 @@ static GMimeObject *exp_content(struct exp *e, const struct mapi_message *msg, u
 	int best = convert_body_best(p);
 	bool has_html = mapi_propvals_get(p, PR_HTML) != NULL ||
 		(mapi_propvals_get(p, PR_RTF_COMPRESSED) != NULL &&
-			(best == CONVERT_NATIVE_RTF || best == CONVERT_NATIVE_HTML));
+			(best == NATIVE_BODY_RTF || best == NATIVE_BODY_HTML));
 	if (has_html && convert_body_html(p, html, &err) < 0) {
 		buf_reset(html);
 		has_html = false;

@@ -568,9 +568,9 @@ static void imp_headers(struct imp *im, struct imp_msg *m, GMimeMessage *gm)
 		GMimeAddressType type;
 		int mapi;
 		uint32_t display;
-	} rtypes[] = {{GMIME_ADDRESS_TYPE_TO, CONVERT_MAPI_TO, PR_DISPLAY_TO},
-		{GMIME_ADDRESS_TYPE_CC, CONVERT_MAPI_CC, PR_DISPLAY_CC},
-		{GMIME_ADDRESS_TYPE_BCC, CONVERT_MAPI_BCC, PR_DISPLAY_BCC}};
+	} rtypes[] = {{GMIME_ADDRESS_TYPE_TO, MAPI_TO, PR_DISPLAY_TO},
+		{GMIME_ADDRESS_TYPE_CC, MAPI_CC, PR_DISPLAY_CC},
+		{GMIME_ADDRESS_TYPE_BCC, MAPI_BCC, PR_DISPLAY_BCC}};
 	for (size_t i = 0; i < 3; i++) {
 		struct buf disp;
 		buf_init(&disp, NULL);
@@ -746,7 +746,7 @@ static void attach_common(struct imp *im, struct mapi_attachment *a, GMimeObject
 	if (base != NULL)
 		set_str(im, &a->props, PR_ATTACH_CONTENT_BASE, trimmed(im->pool, base));
 	if (related)
-		mapi_propvals_set_long(im->pool, &a->props, PR_ATTACH_FLAGS, CONVERT_ATT_MHTML_REF);
+		mapi_propvals_set_long(im->pool, &a->props, PR_ATTACH_FLAGS, ATT_MHTML_REF);
 	const char *disp = g_mime_object_get_disposition(obj);
 	if (disp != NULL && str_case_eq(disp, "inline"))
 		mapi_propvals_set_bool(im->pool, &a->props, PR_ATTACHMENT_HIDDEN, related);
@@ -754,7 +754,7 @@ static void attach_common(struct imp *im, struct mapi_attachment *a, GMimeObject
 
 static void attach_data(struct imp *im, struct mapi_attachment *a, struct slice data)
 {
-	mapi_propvals_set_long(im->pool, &a->props, PR_ATTACH_METHOD, CONVERT_ATTACH_BY_VALUE);
+	mapi_propvals_set_long(im->pool, &a->props, PR_ATTACH_METHOD, ATTACH_BY_VALUE);
 	mapi_propvals_set_nocopy(im->pool, &a->props, PR_ATTACH_DATA_BIN,
 		(union mapi_pvalue){.bin = {(uint32_t)data.len, (uint8_t *)data.ptr}});
 	mapi_propvals_set_long(im->pool, &a->props, PR_ATTACH_SIZE, (int32_t)data.len);
@@ -900,7 +900,7 @@ static void imp_embedded(struct imp *im, struct imp_msg *m, GMimeMessagePart *mp
 	}
 	imp_message(im, &sub, inner);
 	a->embedded = sub.msg;
-	mapi_propvals_set_long(im->pool, &a->props, PR_ATTACH_METHOD, CONVERT_ATTACH_EMBEDDED_MSG);
+	mapi_propvals_set_long(im->pool, &a->props, PR_ATTACH_METHOD, ATTACH_EMBEDDED_MSG);
 	const char *subj = mapi_propvals_get_str(&sub.msg->props, PR_SUBJECT);
 	if (fn == NULL)
 		set_str(im, &a->props, PR_DISPLAY_NAME, subj != NULL ? subj : "");
@@ -1178,7 +1178,7 @@ static void enriched_to_html(struct imp *im, GMimeObject *obj, struct buf *out)
 static void imp_bodies(struct imp *im, struct imp_msg *m)
 {
 	struct mapi_propvals *p = &m->msg->props;
-	int native = CONVERT_NATIVE_UNDEFINED;
+	int native = NATIVE_BODY_UNDEFINED;
 	if (m->text != NULL) {
 		struct buf raw, text;
 		buf_init(&raw, NULL);
@@ -1190,7 +1190,7 @@ static void imp_bodies(struct imp *im, struct imp_msg *m)
 		/* Valid UTF-8 already (part_text): kept without a copy. */
 		mapi_propvals_set_nocopy(im->pool, p, PR_BODY,
 			(union mapi_pvalue){.str = (char *)buf_cstr(&text)});
-		native = CONVERT_NATIVE_PLAIN;
+		native = NATIVE_BODY_PLAIN;
 		buf_deinit(&raw);
 	}
 	if (m->html != NULL || m->enriched != NULL) {
@@ -1206,9 +1206,9 @@ static void imp_bodies(struct imp *im, struct imp_msg *m)
 		buf_deinit(&raw);
 		mapi_propvals_set_nocopy(im->pool, p, PR_HTML,
 			(union mapi_pvalue){.bin = {(uint32_t)html.len, html.data}});
-		native = CONVERT_NATIVE_HTML;
+		native = NATIVE_BODY_HTML;
 	}
-	if (native != CONVERT_NATIVE_UNDEFINED) {
+	if (native != NATIVE_BODY_UNDEFINED) {
 		/* In memory every body is Unicode: PR_HTML is written as UTF-8. */
 		mapi_propvals_set_long(im->pool, p, PR_INTERNET_CPID, (int32_t)CONVERT_CPID_UTF8);
 		mapi_propvals_set_long(im->pool, p, PR_NATIVE_BODY_INFO, native);
@@ -1236,7 +1236,7 @@ static void imp_mark_inline(struct imp *im, struct imp_msg *m)
 			mapi_propvals_set_bool(im->pool, &a->props, PR_ATTACHMENT_HIDDEN, true);
 			int32_t f = mapi_propvals_get_long(&a->props, PR_ATTACH_FLAGS, 0);
 			mapi_propvals_set_long(im->pool, &a->props, PR_ATTACH_FLAGS,
-				f | CONVERT_ATT_MHTML_REF);
+				f | ATT_MHTML_REF);
 		}
 	}
 }
@@ -1349,7 +1349,7 @@ static void imp_message(struct imp *im, struct imp_msg *m, GMimeMessage *gm)
 		if (!mapi_propvals_get_bool(&m->msg->attachments.v[i].props, PR_ATTACHMENT_HIDDEN, false))
 			visible = true;
 	mapi_propvals_set_long(im->pool, p, PR_MESSAGE_FLAGS,
-		visible ? CONVERT_MSGFLAG_HASATTACH : 0);
+		visible ? MSGFLAG_HASATTACH : 0);
 }
 
 static void count_warning(gint64 offset, GMimeParserWarning errcode, const gchar *item,

@@ -12,30 +12,9 @@
 
 #include "core/buf.h"
 #include "core/pool.h"
+#include "mapi/flags.h"
 #include "mapi/message.h"
 
-/* MS-OXCMSG 2.2.2.9 PidTagAttachMethod. */
-#define CONVERT_ATTACH_BY_VALUE 1
-#define CONVERT_ATTACH_EMBEDDED_MSG 5
-#define CONVERT_ATTACH_OLE 6
-/* MS-OXCMSG 2.2.2.18 PidTagAttachFlags. */
-#define CONVERT_ATT_INVISIBLE_IN_HTML 0x1
-#define CONVERT_ATT_INVISIBLE_IN_RTF 0x2
-#define CONVERT_ATT_MHTML_REF 0x4
-/* MS-OXCMSG 2.2.1.6 PidTagMessageFlags. */
-#define CONVERT_MSGFLAG_READ 0x1
-#define CONVERT_MSGFLAG_UNSENT 0x8
-#define CONVERT_MSGFLAG_HASATTACH 0x10
-/* MS-OXOMSG 2.2.1.? recipient types (PidTagRecipientType). */
-#define CONVERT_MAPI_TO 1
-#define CONVERT_MAPI_CC 2
-#define CONVERT_MAPI_BCC 3
-/* MS-OXCMSG 2.2.1.41 PidTagNativeBody. */
-#define CONVERT_NATIVE_UNDEFINED 0
-#define CONVERT_NATIVE_PLAIN 1
-#define CONVERT_NATIVE_RTF 2
-#define CONVERT_NATIVE_HTML 3
-#define CONVERT_NATIVE_SIGNED 4
 
 /* A new, empty top-level message allocated from pool, with its own name
  * table. */

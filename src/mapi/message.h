@@ -20,7 +20,7 @@
 struct mapi_message;
 
 struct mapi_recipient {
-	/* PR_RECIPIENT_TYPE (MAPI_TO 1, MAPI_CC 2, MAPI_BCC 3), PR_DISPLAY_NAME,
+	/* PR_RECIPIENT_TYPE (MAPI_TO, MAPI_CC, MAPI_BCC of mapi/flags.h), PR_DISPLAY_NAME,
 	 * PR_EMAIL_ADDRESS, PR_ADDRTYPE, PR_SMTP_ADDRESS, PR_ENTRYID, ... */
 	struct mapi_propvals props;
 };

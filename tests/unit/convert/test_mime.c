@@ -217,7 +217,7 @@ static void test_export_rules(void **state)
 		buf_append_str(&body, "long ");
 	buf_append_str(&body, "\r\n");
 	mapi_propvals_set_str(pool, &msg->props, PR_BODY, buf_cstr(&body));
-	static const int types[] = {CONVERT_MAPI_TO, CONVERT_MAPI_CC, CONVERT_MAPI_BCC};
+	static const int types[] = {MAPI_TO, MAPI_CC, MAPI_BCC};
 	static const char *const addrs[] = {"to@example.org", "cc@example.org", "bcc@example.org"};
 	for (int i = 0; i < 3; i++) {
 		struct mapi_recipient *r = array_push_new(&msg->recipients);
@@ -225,7 +225,7 @@ static void test_export_rules(void **state)
 		mapi_propvals_set_str(pool, &r->props, PR_SMTP_ADDRESS, addrs[i]);
 	}
 	struct mapi_attachment *a = array_push_new(&msg->attachments);
-	mapi_propvals_set_long(pool, &a->props, PR_ATTACH_METHOD, CONVERT_ATTACH_BY_VALUE);
+	mapi_propvals_set_long(pool, &a->props, PR_ATTACH_METHOD, ATTACH_BY_VALUE);
 	mapi_propvals_set_str(pool, &a->props, PR_ATTACH_LONG_FILENAME, "Übersicht 2026.xlsx");
 	mapi_propvals_set_bin(pool, &a->props, PR_ATTACH_DATA_BIN, "\x00\x01\x02", 3);
 
@@ -324,9 +324,9 @@ static void test_body_sync_text(void **state)
 	memset(&p, 0, sizeof(p));
 	const char *err = NULL;
 	mapi_propvals_set_str(pool, &p, PR_BODY, "Hello <world> & you\r\n");
-	assert_int_equal(convert_body_best(&p), CONVERT_NATIVE_PLAIN);
+	assert_int_equal(convert_body_best(&p), NATIVE_BODY_PLAIN);
 	assert_int_equal(convert_body_sync(pool, &p, CONVERT_BODY_TEXT, CONVERT_BODY_ALL, &err), 1);
-	assert_int_equal(mapi_propvals_get_long(&p, PR_NATIVE_BODY_INFO, 0), CONVERT_NATIVE_PLAIN);
+	assert_int_equal(mapi_propvals_get_long(&p, PR_NATIVE_BODY_INFO, 0), NATIVE_BODY_PLAIN);
 	assert_true(mapi_propvals_get_bool(&p, PR_RTF_IN_SYNC, false));
 	const struct mapi_binary *h = mapi_propvals_get_bin(&p, PR_HTML);
 	assert_non_null(h);
@@ -358,7 +358,7 @@ static void test_body_sync_html_written(void **state)
 	const char *html = "<html><body><p>New <b>text</b></p></body></html>";
 	mapi_propvals_set_bin(pool, &p, PR_HTML, html, (uint32_t)strlen(html));
 	assert_int_equal(convert_body_sync(pool, &p, CONVERT_BODY_HTML, CONVERT_BODY_TEXT, &err), 1);
-	assert_int_equal(mapi_propvals_get_long(&p, PR_NATIVE_BODY_INFO, 0), CONVERT_NATIVE_HTML);
+	assert_int_equal(mapi_propvals_get_long(&p, PR_NATIVE_BODY_INFO, 0), NATIVE_BODY_HTML);
 	const char *t = mapi_propvals_get_str(&p, PR_BODY);
 	assert_non_null(t);
 	assert_non_null(strstr(t, "New text"));
@@ -393,14 +393,14 @@ static void test_body_sync_rtf_only(void **state)
 	assert_int_equal(rtf_encapsulate_html(html, strlen(html), &raw, &err), 1);
 	assert_int_equal(rtfcp_compress(raw.data, raw.len, &comp, &err), 1);
 	mapi_propvals_set_bin(pool, &p, PR_RTF_COMPRESSED, comp.data, (uint32_t)comp.len);
-	assert_int_equal(convert_body_best(&p), CONVERT_NATIVE_RTF);
+	assert_int_equal(convert_body_best(&p), NATIVE_BODY_RTF);
 	assert_int_equal(convert_body_sync(pool, &p, CONVERT_BODY_RTF, CONVERT_BODY_ALL, &err), 1);
 	const struct mapi_binary *h = mapi_propvals_get_bin(&p, PR_HTML);
 	assert_non_null(h);
 	assert_int_equal(h->cb, strlen(html));
 	assert_memory_equal(h->pb, html, h->cb);
 	assert_non_null(strstr(mapi_propvals_get_str(&p, PR_BODY), "From RTF"));
-	assert_int_equal(mapi_propvals_get_long(&p, PR_NATIVE_BODY_INFO, 0), CONVERT_NATIVE_RTF);
+	assert_int_equal(mapi_propvals_get_long(&p, PR_NATIVE_BODY_INFO, 0), NATIVE_BODY_RTF);
 	/* Broken RTF is an error and leaves the properties alone. */
 	struct mapi_propvals q;
 	memset(&q, 0, sizeof(q));
@@ -417,15 +417,15 @@ static void test_body_best(void **state)
 	pool_t *pool = pool_new("t", 0);
 	struct mapi_propvals p;
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(convert_body_best(&p), CONVERT_NATIVE_UNDEFINED);
+	assert_int_equal(convert_body_best(&p), NATIVE_BODY_UNDEFINED);
 	mapi_propvals_set_str(pool, &p, PR_BODY, "x");
 	mapi_propvals_set_bin(pool, &p, PR_RTF_COMPRESSED, "y", 1);
 	/* MS-OXBBODY 2.1.3.1: RTF only when it is in sync with the text. */
-	assert_int_equal(convert_body_best(&p), CONVERT_NATIVE_PLAIN);
+	assert_int_equal(convert_body_best(&p), NATIVE_BODY_PLAIN);
 	mapi_propvals_set_bool(pool, &p, PR_RTF_IN_SYNC, true);
-	assert_int_equal(convert_body_best(&p), CONVERT_NATIVE_RTF);
-	mapi_propvals_set_long(pool, &p, PR_NATIVE_BODY_INFO, CONVERT_NATIVE_HTML);
-	assert_int_equal(convert_body_best(&p), CONVERT_NATIVE_HTML);
+	assert_int_equal(convert_body_best(&p), NATIVE_BODY_RTF);
+	mapi_propvals_set_long(pool, &p, PR_NATIVE_BODY_INFO, NATIVE_BODY_HTML);
+	assert_int_equal(convert_body_best(&p), NATIVE_BODY_HTML);
 	pool_free(&pool);
 }
 
@@ -505,7 +505,7 @@ static void test_corpus_round_trip(void **state)
 		bool has_bcc = false;
 		for (size_t i = 0; i < m1->recipients.n; i++)
 			has_bcc |= mapi_propvals_get_long(&m1->recipients.v[i].props,
-					   PR_RECIPIENT_TYPE, 0) == CONVERT_MAPI_BCC;
+					   PR_RECIPIENT_TYPE, 0) == MAPI_BCC;
 		/* What came as winmail.dat goes back as TNEF: it carries
 		 * properties MIME has no header for. */
 		export(m1, (has_bcc ? MIME_EXPORT_BCC : 0) | (info.tnef_merged ? MIME_EXPORT_TNEF : 0),
