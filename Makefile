@@ -8,7 +8,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 5
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-asan build-fuzz run test unit fuzz bench clean bench-convert bench-store bench-pop3
+.PHONY: all deps build build-asan build-fuzz run test unit fuzz bench clean bench-convert bench-store bench-pop3 bench-imap
 
 all: build
 
@@ -65,6 +65,12 @@ bench-store: build
 bench-pop3: build
 	scripts/deps.sh --bench
 	/usr/bin/python3 bench/pop3/bench_pop3.py
+
+# hermod against Dovecot on the same IMAP workload (bench/imap_bench.py);
+# BENCH_USERS, BENCH_MESSAGES, BENCH_SECONDS, BENCH_PROCS tune it.
+bench-imap: build
+	@scripts/deps.sh --bench
+	/usr/bin/python3 bench/imap_bench.py
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -128,5 +128,27 @@ const struct config_setting hermod_settings[] = {
 	{"http", "keepalive_timeout", CONFIG_TYPE_TIME, "120s", 1, 3600,
 		"idle time between requests on one connection"},
 
+	/* [imap] */
+	{"imap", "listen", CONFIG_TYPE_LIST, "127.0.0.1:1143", 0, 0,
+		"IMAP listeners (STARTTLS offered); empty: none"},
+	{"imap", "listen_tls", CONFIG_TYPE_LIST, "127.0.0.1:1993", 0, 0,
+		"IMAPS listeners (TLS from the first byte); empty: none"},
+	{"imap", "max_line", CONFIG_TYPE_SIZE, "64k", 1024, 16 * MIB,
+		"longest command line (literals not counted)"},
+	{"imap", "max_literal", CONFIG_TYPE_SIZE, "64k", 1024, 64 * MIB,
+		"largest literal in a command other than APPEND"},
+	{"imap", "max_append", CONFIG_TYPE_SIZE, "64m", 1024, 2 * GIB,
+		"largest message APPEND accepts (APPENDLIMIT); larger ones are refused unread"},
+	{"imap", "max_depth", CONFIG_TYPE_INT, "16", 2, 256,
+		"nesting of parenthesized lists in a command"},
+	{"imap", "max_bad_commands", CONFIG_TYPE_INT, "20", 1, 10000,
+		"invalid commands in a row before the connection is closed"},
+	{"imap", "idle_timeout", CONFIG_TYPE_TIME, "30m", 60, 86400,
+		"inactivity before a logged-in session is closed (RFC 3501: at least 30 minutes)"},
+	{"imap", "preauth_timeout", CONFIG_TYPE_TIME, "60s", 5, 3600,
+		"inactivity before a session that has not logged in is closed"},
+	{"imap", "loopback_secure", CONFIG_TYPE_BOOL, "yes", 0, 0,
+		"accept passwords without TLS from loopback addresses"},
+
 	{NULL, NULL, 0, NULL, 0, 0, NULL},
 };
