@@ -40,6 +40,11 @@ static size_t header_end(const unsigned char *d, size_t start, size_t end)
 	return end;
 }
 
+size_t mime_struct_header_end(const unsigned char *data, size_t len)
+{
+	return header_end(data, 0, len);
+}
+
 const char *mime_struct_header(pool_t *pool, const unsigned char *d, size_t start, size_t end,
 	const char *name)
 {

@@ -52,6 +52,11 @@ struct mime_part {
  * for mime_struct_write_envelope (which reads header values again). */
 struct mime_part *mime_struct_parse(pool_t *pool, const unsigned char *data, size_t len);
 
+/* The octets of the header at the start of data (its blank line
+ * included; len when there is no blank line). For ENVELOPE alone, which
+ * needs no more than the header. */
+size_t mime_struct_header_end(const unsigned char *data, size_t len);
+
 /* Appends BODYSTRUCTURE (extended) or BODY (not extended) for part. */
 void mime_struct_write_body(const struct mime_part *part, const unsigned char *data,
 	bool extended, struct buf *out);

@@ -13,6 +13,15 @@
  * (id) separate from their MID because a move gives the message a new MID
  * while its recipients, attachments and properties stay where they are;
  * embedded messages have no MID at all. */
+/* IMAP's MIME structure of a message (store/imap_cache.h), keyed by MID
+ * and the MIME blob it was computed from; it goes with the message. */
+#define IMAP_CACHE_DDL_TABLE                                                                       \
+	"CREATE TABLE imap_cache (mid INTEGER PRIMARY KEY, sha BLOB NOT NULL, envelope TEXT,"     \
+	" body TEXT, bodystructure TEXT)"
+#define IMAP_CACHE_DDL_TRIGGER                                                                     \
+	"CREATE TRIGGER imap_cache_gone AFTER DELETE ON messages WHEN old.mid IS NOT NULL"         \
+	" BEGIN DELETE FROM imap_cache WHERE mid = old.mid; END"
+
 static const char *const schema_sql[] = {
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID",
 	"CREATE TABLE special_folders (which INTEGER PRIMARY KEY, fid INTEGER NOT NULL)",
@@ -109,6 +118,8 @@ static const char *const schema_sql[] = {
 	"CREATE TABLE folder_tombstones (fid INTEGER PRIMARY KEY, parent INTEGER,"
 	" cn INTEGER NOT NULL, deleted INTEGER NOT NULL)",
 	"CREATE INDEX folder_tombstones_cn ON folder_tombstones (cn)",
+	IMAP_CACHE_DDL_TABLE,
+	IMAP_CACHE_DDL_TRIGGER,
 	"CREATE TABLE permissions (fid INTEGER NOT NULL, member INTEGER NOT NULL,"
 	" principal TEXT, name TEXT, rights INTEGER NOT NULL, PRIMARY KEY (fid, member))",
 	"CREATE INDEX permissions_principal ON permissions (principal, fid)",
@@ -277,6 +288,12 @@ static const char *const migrate_v2[] = {
 	NULL,
 };
 
+static const char *const migrate_v3[] = {
+	IMAP_CACHE_DDL_TABLE,
+	IMAP_CACHE_DDL_TRIGGER,
+	NULL,
+};
+
 uint32_t store_db_migrate(struct dbconn *c)
 {
 	int64_t v = 0;
@@ -284,7 +301,7 @@ uint32_t store_db_migrate(struct dbconn *c)
 	if (ec != ecSuccess)
 		return ec == ecNotFound ? ecCorruptData : ec;
 	while (v < STORE_SCHEMA_VERSION) {
-		const char *const *steps = v == 1 ? migrate_v2 : NULL;
+		const char *const *steps = v == 1 ? migrate_v2 : v == 2 ? migrate_v3 : NULL;
 		if (steps == NULL)
 			return ecVersionMismatch;
 		ec = store_db_exec(c, "BEGIN IMMEDIATE");

@@ -18,7 +18,7 @@
 #include "store/ptags.h"
 #include "store/store.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_REPLID 1 /* MS-OXCDATA 2.2.1.1: our one replica */
 #define STORE_GLOBCNT_MAX 0xffffffffffffULL
 /* Global counter values reserved per persisted high-water mark update. */

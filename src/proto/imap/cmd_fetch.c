@@ -11,9 +11,11 @@
 
 #include "convert/mime_struct.h"
 #include "core/hm_time.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "mapi/errors.h"
 #include "proto/imap/imap_int.h"
+#include "store/imap_cache.h"
 
 enum fetch_kind {
 	F_UID,
@@ -50,7 +52,8 @@ struct fetch_item {
 struct fetch {
 	struct fetch_item *items;
 	size_t n;
-	bool need_mime, need_struct, set_seen;
+	bool need_mime, need_struct, need_body, set_seen;
+	bool want_cached; /* ENVELOPE, BODY or BODYSTRUCTURE: kept in the store */
 	uint64_t changedsince;
 	bool vanished;
 };
@@ -205,29 +208,29 @@ static int parse_item(struct imap_session *s, const struct imap_arg *a, struct f
 		s->condstore = true;
 	} else if (slice_case_eq_str(x, "ENVELOPE")) {
 		it.kind = F_ENVELOPE;
-		f->need_mime = true;
+		f->want_cached = true;
 	} else if (slice_case_eq_str(x, "BODYSTRUCTURE")) {
 		it.kind = F_BODYSTRUCTURE;
-		f->need_mime = f->need_struct = true;
+		f->want_cached = true;
 	} else if (slice_case_eq_str(x, "BODY")) {
 		it.kind = F_BODY;
-		f->need_mime = f->need_struct = true;
+		f->want_cached = true;
 	} else if (slice_case_eq_str(x, "RFC822")) {
 		it.kind = F_SECTION, it.sk = MIME_SECTION_ALL, it.name = "RFC822";
-		f->need_mime = f->set_seen = true;
+		f->need_mime = f->need_body = f->set_seen = true;
 	} else if (slice_case_eq_str(x, "RFC822.HEADER")) {
 		it.kind = F_SECTION, it.sk = MIME_SECTION_HEADER, it.name = "RFC822.HEADER";
 		it.peek = true;
-		f->need_mime = true;
+		f->need_mime = f->need_body = true;
 	} else if (slice_case_eq_str(x, "RFC822.TEXT")) {
 		it.kind = F_SECTION, it.sk = MIME_SECTION_TEXT, it.name = "RFC822.TEXT";
-		f->need_mime = f->set_seen = true;
+		f->need_mime = f->need_body = f->set_seen = true;
 	} else if (slice_case_starts_with(x, "BODY[") || slice_case_starts_with(x, "BODY.PEEK[")) {
 		it.kind = F_SECTION;
 		it.peek = slice_case_starts_with(x, "BODY.PEEK[");
 		if (parse_section(s, x, it.peek ? 9 : 4, &it, false) < 0)
 			return -1;
-		f->need_mime = true;
+		f->need_mime = f->need_body = true;
 		f->need_struct |= it.path[0] != '\0';
 		f->set_seen |= !it.peek;
 	} else if (slice_case_starts_with(x, "BINARY[") ||
@@ -236,13 +239,13 @@ static int parse_item(struct imap_session *s, const struct imap_arg *a, struct f
 		it.peek = slice_case_starts_with(x, "BINARY.PEEK[");
 		if (parse_section(s, x, it.peek ? 11 : 6, &it, true) < 0)
 			return -1;
-		f->need_mime = f->need_struct = true;
+		f->need_mime = f->need_struct = f->need_body = true;
 		f->set_seen |= !it.peek;
 	} else if (slice_case_starts_with(x, "BINARY.SIZE[")) {
 		it.kind = F_BINARY_SIZE;
 		if (parse_section(s, x, 11, &it, true) < 0)
 			return -1;
-		f->need_mime = f->need_struct = true;
+		f->need_mime = f->need_struct = f->need_body = true;
 	} else {
 		return -1;
 	}
@@ -272,15 +275,38 @@ static int parse_macro(struct imap_session *s, const struct slice m, struct fetc
 static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
 	"Sep", "Oct", "Nov", "Dec"};
 
-/* A mapped MIME blob. */
+/* A message's MIME: read into a buffer reused for every message of the
+ * command (small messages), or mapped (large ones, streamed from the
+ * mapping). Reading spares the address-space changes that mapping and
+ * unmapping cost every thread of the process. */
+#define MIME_READ_MAX (1024 * 1024)
+
 struct mime_map {
 	const unsigned char *p;
 	size_t len;
+	bool mapped;
+	bool header_only; /* p holds the header (and maybe more), not the body */
 	struct mime_part *root;
+	struct mime_part hdr; /* the header-only root */
 };
 
+static int read_full(int fd, unsigned char *dst, size_t len, size_t off, size_t *got_r)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t r = pread(fd, dst + got, len - got, (off_t)(off + got));
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	*got_r = got;
+	return 0;
+}
+
 static int mime_map_open(struct imap_session *s, const struct store_imap_msg *m,
-	struct mime_map *mm)
+	struct buf *rbuf, bool header_only, struct mime_map *mm)
 {
 	memset(mm, 0, sizeof(*mm));
 	if (!m->has_mime || m->mime.size == 0)
@@ -288,29 +314,76 @@ static int mime_map_open(struct imap_session *s, const struct store_imap_msg *m,
 	int fd;
 	if (store_blob_open_fd(s->srv->store, &m->mime, &fd) != ecSuccess)
 		return -1;
-	void *p = mmap(NULL, m->mime.size, PROT_READ, MAP_PRIVATE, fd, 0);
+	size_t size = (size_t)m->mime.size;
+	int rc = 0;
+	if (header_only) {
+		/* Read until the header's end shows up (usually the first
+		 * 16 KiB). */
+		buf_reset(rbuf);
+		size_t off = 0, step = 16384;
+		for (;;) {
+			size_t want = size - off < step ? size - off : step, got = 0;
+			unsigned char *dst = buf_append_space(rbuf, want);
+			(void)dst;
+			if (read_full(fd, rbuf->data + off, want, off, &got) < 0) {
+				rc = -1;
+				break;
+			}
+			buf_truncate(rbuf, off + got);
+			off += got;
+			size_t he = mime_struct_header_end(rbuf->data, rbuf->len);
+			if (he < rbuf->len || off >= size || got < want)
+				break;
+			step *= 2;
+		}
+		mm->p = rbuf->data;
+		mm->len = rbuf->len;
+		mm->header_only = true;
+	} else if (size <= MIME_READ_MAX) {
+		buf_reset(rbuf);
+		buf_append_space(rbuf, size);
+		size_t got = 0;
+		if (read_full(fd, rbuf->data, size, 0, &got) < 0)
+			rc = -1;
+		buf_truncate(rbuf, got);
+		mm->p = rbuf->data;
+		mm->len = got;
+	} else {
+		void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			rc = -1;
+		} else {
+			mm->p = p;
+			mm->len = size;
+			mm->mapped = true;
+		}
+	}
 	close(fd);
-	if (p == MAP_FAILED)
-		return -1;
-	mm->p = p;
-	mm->len = m->mime.size;
-	return 0;
+	return rc;
 }
 
 static void mime_map_close(struct mime_map *mm)
 {
-	if (mm->p != NULL)
+	if (mm->mapped && mm->p != NULL)
 		munmap((void *)mm->p, mm->len);
 	mm->p = NULL;
 	mm->root = NULL;
 }
 
-/* The message's top-level structure (header range at least). */
+/* The message's structure (the header's range when only the header was
+ * read). */
 static struct mime_part *mime_root(pool_t *pool, struct mime_map *mm)
 {
-	if (mm->root == NULL)
-		mm->root = mime_struct_parse(pool, mm->p ? mm->p : (const unsigned char *)"",
+	if (mm->root != NULL)
+		return mm->root;
+	if (mm->header_only) {
+		mm->hdr.body_start = mime_struct_header_end(mm->p ? mm->p : (const unsigned char *)"",
 			mm->len);
+		mm->hdr.body_end = mm->len;
+		mm->root = &mm->hdr;
+		return mm->root;
+	}
+	mm->root = mime_struct_parse(pool, mm->p ? mm->p : (const unsigned char *)"", mm->len);
 	return mm->root;
 }
 
@@ -525,7 +598,27 @@ int imap_cmd_fetch(struct imap_session *s, struct imap_arg *args)
 		imap_no(s, "[SERVERBUG] FETCH failed");
 		return 0;
 	}
+	/* The kept MIME structures of these messages, and those computed
+	 * now to be kept. */
+	struct store_imap_cached *cached = NULL;
+	bool *fresh = NULL;
+	uint32_t nfresh = 0;
+	if (f.want_cached && nall > 0) {
+		mapi_id_t *mids = pool_calloc(s->cmd_pool, nall, sizeof(*mids));
+		uint8_t(*shas)[32] = pool_calloc(s->cmd_pool, nall, 32);
+		for (uint32_t i = 0; i < nall; i++) {
+			mids[i] = all[i].mid;
+			memcpy(shas[i], all[i].mime.sha256, 32);
+		}
+		cached = pool_calloc(s->cmd_pool, nall, sizeof(*cached));
+		fresh = pool_calloc(s->cmd_pool, nall, sizeof(*fresh));
+		if (store_imap_cache_get(s->mb, sel->fid, mids, (const uint8_t(*)[32])shas, nall,
+			    s->cmd_pool, cached) != ecSuccess)
+			memset(cached, 0, nall * sizeof(*cached));
+	}
 	pool_t *mp = pool_new("imap-fetch-msg", 0);
+	struct buf rbuf;
+	buf_init(&rbuf, NULL);
 	uint32_t ai = 0;
 	bool gone_some = false, bad_cte = false;
 	for (uint32_t k = 0; k < nidx; k++) {
@@ -554,11 +647,33 @@ int imap_cmd_fetch(struct imap_session *s, struct imap_arg *args)
 				flags_changed = true;
 			}
 		}
+		/* The structure: kept, or computed from the MIME now. */
+		struct store_imap_cached *c = cached ? &cached[ai] : NULL;
+		bool compute = c != NULL && m->has_mime &&
+			(c->envelope == NULL || c->body == NULL || c->bodystructure == NULL);
 		struct mime_map mm = {0};
-		if (f.need_mime && mime_map_open(s, m, &mm) < 0) {
+		if ((f.need_mime || compute) &&
+			mime_map_open(s, m, &rbuf, !f.need_body && !compute, &mm) < 0) {
 			pool_free(&mp);
+			buf_deinit(&rbuf);
 			imap_no(s, "[SERVERBUG] Message data unavailable");
 			return 0;
+		}
+		if (compute) {
+			const unsigned char *d = mm.p ? mm.p : (const unsigned char *)"";
+			struct mime_part *root = mime_root(mp, &mm);
+			struct buf t;
+			buf_init(&t, s->cmd_pool);
+			mime_struct_write_envelope(root, d, &t);
+			c->envelope = buf_cstr(&t);
+			buf_init(&t, s->cmd_pool);
+			mime_struct_write_body(root, d, false, &t);
+			c->body = buf_cstr(&t);
+			buf_init(&t, s->cmd_pool);
+			mime_struct_write_body(root, d, true, &t);
+			c->bodystructure = buf_cstr(&t);
+			fresh[ai] = true;
+			nfresh++;
 		}
 		buf_printf(&s->out, "* %u FETCH (", idx[k] + 1);
 		bool sp = false;
@@ -599,17 +714,27 @@ int imap_cmd_fetch(struct imap_session *s, struct imap_arg *args)
 				break;
 			case F_ENVELOPE:
 				buf_append_str(&s->out, "ENVELOPE ");
-				mime_struct_write_envelope(mime_root(mp, &mm),
-					mm.p ? mm.p : (const unsigned char *)"", &s->out);
+				if (c != NULL && c->envelope != NULL)
+					buf_append_str(&s->out, c->envelope);
+				else
+					mime_struct_write_envelope(mime_root(mp, &mm),
+						mm.p ? mm.p : (const unsigned char *)"", &s->out);
 				break;
 			case F_BODYSTRUCTURE:
-			case F_BODY:
+			case F_BODY: {
 				buf_append_str(&s->out,
 					it->kind == F_BODY ? "BODY " : "BODYSTRUCTURE ");
-				mime_struct_write_body(mime_root(mp, &mm),
-					mm.p ? mm.p : (const unsigned char *)"", it->kind != F_BODY,
-					&s->out);
+				const char *kept = c == NULL ? NULL
+					: it->kind == F_BODY ? c->body
+							     : c->bodystructure;
+				if (kept != NULL)
+					buf_append_str(&s->out, kept);
+				else
+					mime_struct_write_body(mime_root(mp, &mm),
+						mm.p ? mm.p : (const unsigned char *)"",
+						it->kind != F_BODY, &s->out);
 				break;
+			}
 			case F_SECTION:
 			case F_BINARY:
 			case F_BINARY_SIZE: {
@@ -617,6 +742,7 @@ int imap_cmd_fetch(struct imap_session *s, struct imap_arg *args)
 				if (w < 0) {
 					mime_map_close(&mm);
 					pool_free(&mp);
+					buf_deinit(&rbuf);
 					return -1;
 				}
 				if (w == 2) {
@@ -638,10 +764,31 @@ int imap_cmd_fetch(struct imap_session *s, struct imap_arg *args)
 		buf_append_str(&s->out, ")\r\n");
 		if (s->out.len > 65536 && imap_flush_out(s) < 0) {
 			pool_free(&mp);
+			buf_deinit(&rbuf);
 			return -1;
 		}
 	}
 	pool_free(&mp);
+	buf_deinit(&rbuf);
+	if (nfresh > 0) {
+		/* Keep what was computed, in one transaction. */
+		mapi_id_t *mids = pool_calloc(s->cmd_pool, nfresh, sizeof(*mids));
+		uint8_t(*shas)[32] = pool_calloc(s->cmd_pool, nfresh, 32);
+		struct store_imap_cached *v = pool_calloc(s->cmd_pool, nfresh, sizeof(*v));
+		uint32_t j = 0;
+		for (uint32_t i = 0; i < nall && j < nfresh; i++) {
+			if (!fresh[i])
+				continue;
+			mids[j] = all[i].mid;
+			memcpy(shas[j], all[i].mime.sha256, 32);
+			v[j++] = cached[i];
+		}
+		uint32_t ec = store_imap_cache_put(s->mb, sel->fid, mids,
+			(const uint8_t(*)[32])shas, v, j);
+		if (ec != ecSuccess)
+			log_warning(net_conn_log(s->conn), "cannot keep IMAP structures: %s",
+				mapi_ec_name(ec));
+	}
 	if (bad_cte)
 		imap_no(s, "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
 	else if (gone_some)
