@@ -294,6 +294,10 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# hermod caches verified passwords ([auth] cache_size, cache_ttl 1h);
+# Dovecot gets its own auth cache with the same TTL.
+auth_cache_size = 10M
+auth_cache_ttl = 1 hour
 mail_location = maildir:{ddir}/mail/%u/Maildir
 mail_uid = {uid}
 mail_gid = {gid}

@@ -478,9 +478,17 @@ uint32_t store_imap_list(struct store_mailbox *mb, mapi_id_t fid_id, uint32_t ui
 	ARRAY(struct store_imap_msg) v;
 	array_init(&v, pool);
 	if (ec == ecSuccess) {
-		sqlite3_stmt *st = store_db_prep(t.c, IMAP_SELECT
-			" WHERE m.fid = ? AND m.fai = 0 AND m.uid BETWEEN ? AND ?"
-			" AND (? = 0 OR m.cn > ?5 OR m.read_cn > ?5 OR m.imap_cn > ?5) ORDER BY m.uid");
+		/* With changedsince, the three change-number indexes find the
+		 * changed rows without reading the folder (RFC 7162 clients ask
+		 * this after every change). */
+		sqlite3_stmt *st = store_db_prep(t.c, changedsince == 0
+				? IMAP_SELECT " WHERE m.fid = ? AND m.fai = 0 AND m.uid BETWEEN ? AND ?"
+					      " AND ?5 = 0 ORDER BY m.uid"
+				: IMAP_SELECT " WHERE +m.fid = ? AND m.fai = 0 AND +m.uid BETWEEN ? AND ?"
+					      " AND m.id IN (SELECT id FROM messages WHERE fid = ?2 AND cn > ?5"
+					      " UNION SELECT id FROM messages WHERE fid = ?2 AND read_cn > ?5"
+					      " UNION SELECT id FROM messages WHERE fid = ?2 AND imap_cn > ?5)"
+					      " ORDER BY m.uid");
 		sqlite3_bind_int(st, 1, kw != 0 ? kw : -1);
 		sqlite3_bind_int64(st, 2, (int64_t)fid);
 		sqlite3_bind_int64(st, 3, uid_lo);

@@ -18,6 +18,11 @@
 #define IMAP_CACHE_DDL_TABLE                                                                       \
 	"CREATE TABLE imap_cache (mid INTEGER PRIMARY KEY, sha BLOB NOT NULL, envelope TEXT,"     \
 	" body TEXT, bodystructure TEXT)"
+/* STATUS/SELECT count \Deleted messages often: a partial index keeps that
+ * from reading the folder. */
+#define IMAP_DELETED_DDL_INDEX                                                                     \
+	"CREATE INDEX messages_imap_deleted ON messages (fid) WHERE fai = 0"                      \
+	" AND (store_flags & 1) != 0"
 #define IMAP_CACHE_DDL_TRIGGER                                                                     \
 	"CREATE TRIGGER imap_cache_gone AFTER DELETE ON messages WHEN old.mid IS NOT NULL"         \
 	" BEGIN DELETE FROM imap_cache WHERE mid = old.mid; END"
@@ -120,6 +125,7 @@ static const char *const schema_sql[] = {
 	"CREATE INDEX folder_tombstones_cn ON folder_tombstones (cn)",
 	IMAP_CACHE_DDL_TABLE,
 	IMAP_CACHE_DDL_TRIGGER,
+	IMAP_DELETED_DDL_INDEX,
 	"CREATE TABLE permissions (fid INTEGER NOT NULL, member INTEGER NOT NULL,"
 	" principal TEXT, name TEXT, rights INTEGER NOT NULL, PRIMARY KEY (fid, member))",
 	"CREATE INDEX permissions_principal ON permissions (principal, fid)",
@@ -291,6 +297,7 @@ static const char *const migrate_v2[] = {
 static const char *const migrate_v3[] = {
 	IMAP_CACHE_DDL_TABLE,
 	IMAP_CACHE_DDL_TRIGGER,
+	IMAP_DELETED_DDL_INDEX,
 	NULL,
 };
 

@@ -85,6 +85,21 @@ int imap_cmd_store(struct imap_session *s, struct imap_arg *args)
 		imap_no_ec(s, ec, "STORE");
 		return 0;
 	}
+	if (silent && !s->condstore && nmod == 0) {
+		/* Nothing to answer per message. The view takes the new system
+		 * flags; MODSEQ 0 marks the session's own change, which the
+		 * next sync takes in without reporting it (RFC 3501 6.4.6:
+		 * .SILENT). */
+		for (uint32_t i = 0; i < n; i++) {
+			struct imap_msg *x = &sel->msgs[idx[i]];
+			x->flags = fop == STORE_IMAP_REPLACE ? flags
+				: fop == STORE_IMAP_ADD   ? x->flags | flags
+							  : x->flags & ~flags;
+			x->modseq = 0;
+		}
+		imap_ok(s, "STORE completed");
+		return 0;
+	}
 	/* What the messages look like now (one read over the range). */
 	struct store_imap_msg *now = NULL;
 	uint32_t nnow = 0;

@@ -232,7 +232,9 @@ int imap_sync(struct imap_session *s, bool allow_expunge)
 			if (idx < 0)
 				continue;
 			struct imap_msg *x = &sel->msgs[idx];
-			bool changed = x->modseq != m[i].modseq || x->flags != m[i].flags;
+			/* MODSEQ 0: the session's own silent STORE (cmd_store.c). */
+			bool changed = x->modseq != 0 &&
+				(x->modseq != m[i].modseq || x->flags != m[i].flags);
 			x->flags = m[i].flags;
 			x->modseq = m[i].modseq;
 			if (changed)

@@ -330,7 +330,7 @@ static void test_migration(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
-				 "DROP TRIGGER imap_cache_gone; DROP TABLE imap_cache;"
+				 "DROP TRIGGER imap_cache_gone; DROP TABLE imap_cache; DROP INDEX messages_imap_deleted;"
 				 " DROP INDEX messages_imap_cn; ALTER TABLE messages DROP COLUMN imap_cn;"
 				 " UPDATE meta SET value = 1 WHERE key = 'schema_version'",
 				 NULL, NULL, NULL),
