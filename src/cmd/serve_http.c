@@ -7,6 +7,7 @@
 
 #include "cmd/serve.h"
 #include "proto/autodiscover/autodiscover.h"
+#include "proto/ews/ews.h"
 #include "proto/http/http.h"
 
 static struct http_server *http_srv;
@@ -26,10 +27,19 @@ static int serve_http_start(struct serve_ctx *sc, const char **error_r)
 	};
 	http_srv = http_server_new(&hs, sc->dir, sc->throttle);
 
+	struct ews_settings es = {
+		.store = sc->store,
+		.dir = sc->dir,
+		.max_request = (size_t)config_get_size(cfg, "ews", "max_request_size"),
+		.max_page = (unsigned)config_get_int(cfg, "ews", "max_page"),
+		.dump_dir = config_get_str(cfg, "ews", "dump_dir"),
+	};
+	ews_register(http_srv, &es);
+
 	struct autodiscover_settings ads = {
 		.external_url = config_get_str(cfg, "http", "external_url"),
 		.hostname = config_get_str(cfg, "server", "hostname"),
-		.ews_path = NULL,
+		.ews_path = EWS_PATH,
 	};
 	autodiscover_register(http_srv, sc->dir, &ads);
 

@@ -150,5 +150,13 @@ const struct config_setting hermod_settings[] = {
 	{"imap", "loopback_secure", CONFIG_TYPE_BOOL, "yes", 0, 0,
 		"accept passwords without TLS from loopback addresses"},
 
+	/* [ews] */
+	{"ews", "max_request_size", CONFIG_TYPE_SIZE, "64m", 64 * KIB, 1 * GIB,
+		"largest EWS request (attachments travel base64-encoded inside it)"},
+	{"ews", "max_page", CONFIG_TYPE_INT, "1000", 1, 100000,
+		"most items or folders one FindItem or FindFolder returns"},
+	{"ews", "dump_dir", CONFIG_TYPE_STRING, NULL, 0, 0,
+		"tests only: write every EWS response body into this directory"},
+
 	{NULL, NULL, 0, NULL, 0, 0, NULL},
 };

@@ -72,7 +72,15 @@ class Hermod:
                 "shutdown_grace": "5s",
             },
         }
-        for (sec, name), default in declared_settings().items():
+        declared = declared_settings()
+        # Every EWS response body is captured and checked against
+        # Microsoft's schemas when the server stops (ewsschema.py).
+        self.ews_dump_dir = None
+        if ("ews", "dump_dir") in declared:
+            self.ews_dump_dir = os.path.join(tmpdir, "ews-dump")
+            os.makedirs(self.ews_dump_dir, exist_ok=True)
+            sections["ews"] = {"dump_dir": self.ews_dump_dir}
+        for (sec, name), default in declared.items():
             if name.startswith("listen") and default:
                 port = free_port()
                 self.ports[(sec, name)] = port
@@ -198,6 +206,10 @@ def hermod_factory():
             rc = h.stop()
             if rc != 0:
                 problems.append(f"hermod serve exited {rc} on SIGTERM\n" + h.output())
+        if h.ews_dump_dir is not None:
+            import ewsschema
+            for err in ewsschema.check_dump_dir(h.ews_dump_dir):
+                problems.append("EWS response does not validate: " + err)
         text = h.log_text()
         for bad in ("panic:", "AddressSanitizer", "runtime error:"):
             if bad in text:

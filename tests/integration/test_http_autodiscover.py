@@ -70,10 +70,13 @@ def test_pox_outlook(hermod):
         exch = acct.find(f"{{{OUTLOOK}}}Protocol")
         assert exch.findtext(f"{{{OUTLOOK}}}Server").endswith("@example.test")
         assert exch.findtext(f"{{{OUTLOOK}}}ServerVersion") == "73C189CB"
-        # Nothing announced that this server does not serve yet: EWS has
-        # no route, so no EWS URL (it appears once /EWS/Exchange.asmx is
-        # served).
-        assert b"EwsUrl" not in data
+        # EWS is served: the EXCH and EXPR protocols carry its URL
+        # (scheme and host as the client reached us).
+        scheme = "https" if tls else "http"
+        port = hermod.port("http", "listen_tls" if tls else "listen")
+        ews = f"{scheme}://127.0.0.1:{port}/EWS/Exchange.asmx"
+        assert exch.findtext(f"{{{OUTLOOK}}}EwsUrl") == ews
+        assert exch.findtext(f"{{{OUTLOOK}}}ASUrl") == ews
 
 
 def test_pox_errors(hermod):
@@ -180,9 +183,11 @@ def test_soap_get_user_settings(hermod):
     assert got["UserDN"].startswith("/o=hermod/")
     assert "Exchange2016" in got["EwsSupportedSchemas"]
     assert got["CasVersion"] == "15.01.2507.006"
+    port = hermod.port("http")
+    assert got["ExternalEwsUrl"] == f"http://127.0.0.1:{port}/EWS/Exchange.asmx"
     errs = {e.findtext(f"{{{AD}}}SettingName"): e.findtext(f"{{{AD}}}ErrorCode")
             for e in users[0].findall(f"{{{AD}}}UserSettingErrors/{{{AD}}}UserSettingError")}
-    assert errs == {"NoSuchSetting": "InvalidSetting", "ExternalEwsUrl": "SettingIsNotAvailable"}
+    assert errs == {"NoSuchSetting": "InvalidSetting"}
     assert users[1].findtext(f"{{{AD}}}ErrorCode") == "InvalidUser"
 
 

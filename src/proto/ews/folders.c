@@ -1,0 +1,232 @@
+/* Folder operations (MS-OXWSFOLD): GetFolder, FindFolder. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "mapi/propval.h"
+#include "mapi/tags.h"
+#include "proto/ews/ews_private.h"
+#include "store/table.h"
+
+enum ews_shape {
+	EWS_SHAPE_ID_ONLY,
+	EWS_SHAPE_DEFAULT,
+	EWS_SHAPE_ALL,
+};
+
+/* Which folder fields a response carries (FolderShape + additional). */
+struct folder_shape {
+	enum ews_shape base;
+	bool parent, folder_class, display_name, total, child_count, unread;
+};
+
+static void folder_shape_parse(struct ews_req *r, xmlNode *shape_node, struct folder_shape *fs)
+{
+	memset(fs, 0, sizeof(*fs));
+	char *base = http_xml_text(r->pool, http_xml_child(shape_node, NS_T, "BaseShape"));
+	if (strcmp(base, "IdOnly") == 0)
+		fs->base = EWS_SHAPE_ID_ONLY;
+	else if (strcmp(base, "AllProperties") == 0)
+		fs->base = EWS_SHAPE_ALL;
+	else
+		fs->base = EWS_SHAPE_DEFAULT;
+	if (fs->base != EWS_SHAPE_ID_ONLY) {
+		fs->display_name = fs->total = fs->child_count = fs->unread = true;
+	}
+	if (fs->base == EWS_SHAPE_ALL)
+		fs->parent = fs->folder_class = true;
+	xmlNode *add = http_xml_child(shape_node, NS_T, "AdditionalProperties");
+	for (xmlNode *p = http_xml_first_elem(add); p != NULL; p = http_xml_next_elem(p)) {
+		if (!http_xml_is(p, NS_T, "FieldURI"))
+			continue;
+		char *uri = http_xml_attr(r->pool, p, "FieldURI");
+		if (uri == NULL)
+			continue;
+		if (strcmp(uri, "folder:ParentFolderId") == 0)
+			fs->parent = true;
+		else if (strcmp(uri, "folder:FolderClass") == 0)
+			fs->folder_class = true;
+		else if (strcmp(uri, "folder:DisplayName") == 0)
+			fs->display_name = true;
+		else if (strcmp(uri, "folder:TotalCount") == 0)
+			fs->total = true;
+		else if (strcmp(uri, "folder:ChildFolderCount") == 0)
+			fs->child_count = true;
+		else if (strcmp(uri, "folder:UnreadCount") == 0)
+			fs->unread = true;
+	}
+}
+
+static uint32_t folder_tags_v[] = {
+	PR_FOLDER_ID, PR_PARENT_FOLDER_ID, PR_CONTAINER_CLASS, PR_DISPLAY_NAME, PR_CONTENT_COUNT,
+	PR_FOLDER_CHILD_COUNT, PR_CONTENT_UNREAD, PR_CHANGE_KEY, PR_FOLDER_TYPE,
+};
+static const struct mapi_tags folder_tags = {
+	sizeof(folder_tags_v) / sizeof(folder_tags_v[0]), folder_tags_v};
+
+/* The element name for a folder by its class (MS-OXWSFOLD 2.2.4). */
+static const char *folder_elem(const char *cls, int32_t type)
+{
+	if (type == STORE_FOLDER_SEARCH)
+		return "t:SearchFolder";
+	if (cls == NULL)
+		return "t:Folder";
+	if (str_starts_with(cls, "IPF.Appointment"))
+		return "t:CalendarFolder";
+	if (str_starts_with(cls, "IPF.Contact"))
+		return "t:ContactsFolder";
+	if (str_starts_with(cls, "IPF.Task"))
+		return "t:TasksFolder";
+	return "t:Folder";
+}
+
+static void folder_write(struct ews_req *r, mapi_id_t fid, const struct mapi_propvals *pv,
+	const struct folder_shape *fs)
+{
+	const char *cls = mapi_propvals_get_str(pv, PR_CONTAINER_CLASS);
+	int32_t type = mapi_propvals_get_long(pv, PR_FOLDER_TYPE, STORE_FOLDER_GENERIC);
+	const char *elem = folder_elem(cls, type);
+	ews_start(r, elem);
+	ews_write_folder_id(r, "t:FolderId", fid, mapi_propvals_get_bin(pv, PR_CHANGE_KEY));
+	int64_t parent = mapi_propvals_get_i8(pv, PR_PARENT_FOLDER_ID, 0);
+	if (fs->parent && parent != 0)
+		ews_write_folder_id(r, "t:ParentFolderId", (mapi_id_t)parent, NULL);
+	if (fs->folder_class && cls != NULL)
+		ews_elem(r, "t:FolderClass", cls);
+	if (fs->display_name)
+		ews_elem(r, "t:DisplayName", mapi_propvals_get_str(pv, PR_DISPLAY_NAME) != NULL ?
+				mapi_propvals_get_str(pv, PR_DISPLAY_NAME) :
+				"");
+	if (fs->total && strcmp(elem, "t:SearchFolder") != 0)
+		ews_elem_int(r, "t:TotalCount", mapi_propvals_get_long(pv, PR_CONTENT_COUNT, 0));
+	else if (fs->total)
+		ews_elem_int(r, "t:TotalCount", mapi_propvals_get_long(pv, PR_CONTENT_COUNT, 0));
+	if (fs->child_count)
+		ews_elem_int(r, "t:ChildFolderCount",
+			mapi_propvals_get_long(pv, PR_FOLDER_CHILD_COUNT, 0));
+	/* UnreadCount belongs to FolderType and its kind (not to the
+	 * contacts, tasks or calendar folders' own sequences). */
+	if (fs->unread && (strcmp(elem, "t:Folder") == 0 || strcmp(elem, "t:SearchFolder") == 0))
+		ews_elem_int(r, "t:UnreadCount", mapi_propvals_get_long(pv, PR_CONTENT_UNREAD, 0));
+	ews_end(r);
+}
+
+static int ews_get_folder(struct ews_req *r, xmlNode *op)
+{
+	struct folder_shape fs;
+	folder_shape_parse(r, http_xml_child(op, NS_M, "FolderShape"), &fs);
+	xmlNode *ids = http_xml_child(op, NS_M, "FolderIds");
+	ews_response_begin(r, "GetFolder");
+	for (xmlNode *ref = http_xml_first_elem(ids); ref != NULL; ref = http_xml_next_elem(ref)) {
+		mapi_id_t fid;
+		const char *err = ews_folder_ref(r, ref, &fid);
+		if (err != NULL) {
+			ews_msg_error(r, "GetFolderResponseMessage", err, "The folder cannot be found.");
+			continue;
+		}
+		struct mapi_propvals pv = {0};
+		uint32_t ec = store_folder_get_props(r->mb, fid, &folder_tags, r->pool, &pv);
+		if (ec != ecSuccess) {
+			ews_msg_error(r, "GetFolderResponseMessage", ews_code_for_ec(ec, true),
+				"The folder cannot be read.");
+			continue;
+		}
+		ews_msg_ok(r, "GetFolderResponseMessage");
+		ews_start(r, "m:Folders");
+		folder_write(r, fid, &pv, &fs);
+		ews_end(r);
+		ews_msg_end(r);
+	}
+	ews_response_end(r);
+	return 0;
+}
+
+static int ews_find_folder(struct ews_req *r, xmlNode *op)
+{
+	struct folder_shape fs;
+	folder_shape_parse(r, http_xml_child(op, NS_M, "FolderShape"), &fs);
+	char *traversal = http_xml_attr(r->pool, op, "Traversal");
+	bool deep = traversal != NULL && strcmp(traversal, "Deep") == 0;
+	if (traversal != NULL && !deep && strcmp(traversal, "Shallow") != 0) {
+		ews_response_begin(r, "FindFolder");
+		ews_msg_error(r, "FindFolderResponseMessage", "ErrorInvalidRequest",
+			"Traversal must be Shallow or Deep.");
+		ews_response_end(r);
+		return 0;
+	}
+	/* IndexedPageFolderView (MS-OXWSFOLD 3.1.4.6): MaxEntriesReturned,
+	 * Offset, BasePoint Beginning/End. */
+	uint32_t max = r->ews->set.max_page, offset = 0;
+	bool from_end = false;
+	xmlNode *view = http_xml_child(op, NS_M, "IndexedPageFolderView");
+	if (view != NULL) {
+		char *m = http_xml_attr(r->pool, view, "MaxEntriesReturned");
+		char *o = http_xml_attr(r->pool, view, "Offset");
+		char *b = http_xml_attr(r->pool, view, "BasePoint");
+		uint64_t v;
+		if (m != NULL && str_to_u64(m, UINT32_MAX, &v) == 0 && v > 0 && v < max)
+			max = (uint32_t)v;
+		if (o != NULL && str_to_u64(o, UINT32_MAX, &v) == 0)
+			offset = (uint32_t)v;
+		from_end = b != NULL && strcmp(b, "End") == 0;
+	}
+	xmlNode *parents = http_xml_child(op, NS_M, "ParentFolderIds");
+	ews_response_begin(r, "FindFolder");
+	for (xmlNode *ref = http_xml_first_elem(parents); ref != NULL;
+		ref = http_xml_next_elem(ref)) {
+		mapi_id_t fid;
+		const char *err = ews_folder_ref(r, ref, &fid);
+		if (err != NULL) {
+			ews_msg_error(r, "FindFolderResponseMessage", err, "The folder cannot be found.");
+			continue;
+		}
+		struct store_table *t = NULL;
+		uint32_t ec = store_table_open_hierarchy(r->mb, fid, deep, &t);
+		uint32_t total = 0;
+		if (ec == ecSuccess)
+			ec = store_table_set_columns(t, &folder_tags);
+		if (ec == ecSuccess)
+			ec = store_table_row_count(t, &total);
+		struct store_rows rows = {0};
+		uint32_t start = 0;
+		if (ec == ecSuccess) {
+			start = from_end ? (offset + max >= total ? 0 : total - offset - max) : offset;
+			uint32_t want = from_end && offset + max > total ?
+				(total > offset ? total - offset : 0) :
+				max;
+			if (start < total && want > 0) {
+				ec = store_table_seek(t, STORE_BOOKMARK_BEGINNING, (int32_t)start, NULL);
+				if (ec == ecSuccess)
+					ec = store_table_query_rows(t, want, true, 0, r->pool, &rows, NULL);
+			}
+		}
+		store_table_close(&t);
+		if (ec != ecSuccess) {
+			ews_msg_error(r, "FindFolderResponseMessage", ews_code_for_ec(ec, true),
+				"The folders cannot be listed.");
+			continue;
+		}
+		ews_msg_ok(r, "FindFolderResponseMessage");
+		ews_start(r, "m:RootFolder");
+		uint32_t next = start + rows.count;
+		ews_attr(r, "IndexedPagingOffset", pool_printf(r->pool, "%u", from_end ?
+				offset + rows.count : next));
+		ews_attr(r, "TotalItemsInView", pool_printf(r->pool, "%u", total));
+		ews_attr(r, "IncludesLastItemInRange",
+			(from_end ? start == 0 : next >= total) ? "true" : "false");
+		ews_start(r, "t:Folders");
+		for (uint32_t i = 0; i < rows.count; i++)
+			folder_write(r, (mapi_id_t)rows.ids[i], &rows.rows[i], &fs);
+		ews_end(r);
+		ews_end(r);
+		ews_msg_end(r);
+	}
+	ews_response_end(r);
+	return 0;
+}
+
+const struct ews_op ews_folder_ops[] = {
+	{"GetFolder", ews_get_folder},
+	{"FindFolder", ews_find_folder},
+	{NULL, NULL},
+};
