@@ -48,6 +48,9 @@ struct ews_req {
 	xmlTextWriterPtr w;
 	FILE *dump;
 	const char *op_name;
+	/* named properties of the item fields (items.h enum ews_np) */
+	uint32_t np_tag[8];
+	uint8_t np_state[8];
 };
 
 /* One operation: reads its request element and writes its response
@@ -62,6 +65,7 @@ struct ews_op {
 
 /* The operation tables of each file. */
 extern const struct ews_op ews_folder_ops[];
+extern const struct ews_op ews_folder_write_ops[];
 extern const struct ews_op ews_convertid_ops[];
 
 /* --- responses (soap.c) --- */
@@ -120,5 +124,58 @@ const char *ews_folder_ref(struct ews_req *r, xmlNode *ref, mapi_id_t *fid_r);
 /* The Id/ChangeKey pair of a folder written as <t:FolderId>. */
 void ews_write_folder_id(struct ews_req *r, const char *elem, mapi_id_t fid,
 	const struct mapi_binary *ck);
+
+/* --- folders (folders.c) --- */
+
+/* The element name of a folder by class and type (MS-OXWSFOLD 2.2.4):
+ * "t:CalendarFolder", "t:Folder"... */
+const char *ews_folder_elem(const char *container_class, int32_t folder_type);
+/* <t:{Kind}><t:FolderId Id ChangeKey/></t:{Kind}> for fid, as the write
+ * operations answer. */
+void ews_write_folder_brief(struct ews_req *r, mapi_id_t fid);
+/* DeleteType (MS-OXWSCDATA 2.2.5.8 DisposalType). */
+enum ews_delete_type {
+	EWS_DELETE_HARD,
+	EWS_DELETE_SOFT, /* hermod has no recoverable items: a hard delete */
+	EWS_DELETE_TO_DELETED_ITEMS,
+	EWS_DELETE_INVALID,
+};
+enum ews_delete_type ews_delete_type(const char *s);
+
+/* True when fid is one of the mailbox's special folders (MS-OXOSFLD). */
+bool ews_folder_is_special(struct store_mailbox *mb, mapi_id_t fid);
+
+/* --- extended properties and text forms (props.c) --- */
+
+/* An ExtendedFieldURI (MS-OXWSXPROP 2.2.4.1), as given (to echo back) and
+ * resolved to a tag of the mailbox. */
+struct ews_ext {
+	const char *dist_set, *set_id, *prop_tag, *prop_name, *prop_id, *type_name;
+	uint16_t type;
+	bool named;
+	struct mapi_propname name; /* when named */
+	uint32_t tag;              /* 0: a name the mailbox has never mapped */
+};
+
+/* Parses an ExtendedFieldURI element. NULL, or the ResponseCode
+ * (ErrorInvalidExtendedProperty) for an invalid combination, type or tag. */
+const char *ews_ext_parse(pool_t *pool, const xmlNode *uri, struct ews_ext *e);
+/* Maps a named property to the mailbox's id (creating the mapping with
+ * create). NULL or the ResponseCode. */
+const char *ews_ext_resolve(struct ews_req *r, struct ews_ext *e, bool create);
+/* <t:ExtendedFieldURI .../> as the client named it. */
+void ews_ext_write_uri(struct ews_req *r, const struct ews_ext *e);
+/* <t:ExtendedProperty> with the URI and the value of pv. */
+void ews_ext_write(struct ews_req *r, const struct ews_ext *e, const struct mapi_propval *pv);
+/* Parses the Value (or Values for a multi-valued type) of an
+ * ExtendedProperty element into v (from pool). 0, or -1 when missing or
+ * not of the type. */
+int ews_ext_value_parse(pool_t *pool, uint16_t type, const xmlNode *prop, union mapi_pvalue *v);
+
+/* xs:dateTime <-> FILETIME (UTC, whole seconds). */
+const char *ews_format_time(pool_t *pool, uint64_t filetime);
+int ews_parse_time(const char *s, uint64_t *ft_r);
+/* xs:boolean: 0 or -1. */
+int ews_parse_bool(const char *s, bool *b_r);
 
 #endif

@@ -18,7 +18,17 @@ enum ews_shape {
 struct folder_shape {
 	enum ews_shape base;
 	bool parent, folder_class, display_name, total, child_count, unread;
+	struct ews_ext *ext; /* extended properties asked for */
+	uint32_t n_ext;
+	struct mapi_tags tags; /* what to read */
+	const char *error;     /* a ResponseCode for a bad shape */
 };
+
+static const uint32_t folder_base_tags[] = {
+	PR_FOLDER_ID, PR_PARENT_FOLDER_ID, PR_CONTAINER_CLASS, PR_DISPLAY_NAME, PR_CONTENT_COUNT,
+	PR_FOLDER_CHILD_COUNT, PR_CONTENT_UNREAD, PR_CHANGE_KEY, PR_FOLDER_TYPE,
+};
+#define N_BASE_TAGS (sizeof(folder_base_tags) / sizeof(folder_base_tags[0]))
 
 static void folder_shape_parse(struct ews_req *r, xmlNode *shape_node, struct folder_shape *fs)
 {
@@ -36,7 +46,28 @@ static void folder_shape_parse(struct ews_req *r, xmlNode *shape_node, struct fo
 	if (fs->base == EWS_SHAPE_ALL)
 		fs->parent = fs->folder_class = true;
 	xmlNode *add = http_xml_child(shape_node, NS_T, "AdditionalProperties");
+	uint32_t n = 0;
+	for (xmlNode *p = http_xml_first_elem(add); p != NULL; p = http_xml_next_elem(p))
+		n++;
+	fs->ext = pool_calloc(r->pool, n + 1, sizeof(*fs->ext));
+	fs->tags.tags = pool_calloc(r->pool, N_BASE_TAGS + n, sizeof(uint32_t));
+	memcpy(fs->tags.tags, folder_base_tags, sizeof(folder_base_tags));
+	fs->tags.count = N_BASE_TAGS;
 	for (xmlNode *p = http_xml_first_elem(add); p != NULL; p = http_xml_next_elem(p)) {
+		if (http_xml_is(p, NS_T, "ExtendedFieldURI")) {
+			struct ews_ext *e = &fs->ext[fs->n_ext];
+			const char *err = ews_ext_parse(r->pool, p, e);
+			if (err == NULL)
+				err = ews_ext_resolve(r, e, false);
+			if (err != NULL) {
+				fs->error = err;
+				continue;
+			}
+			fs->n_ext++;
+			if (e->tag != 0)
+				fs->tags.tags[fs->tags.count++] = e->tag;
+			continue;
+		}
 		if (!http_xml_is(p, NS_T, "FieldURI"))
 			continue;
 		char *uri = http_xml_attr(r->pool, p, "FieldURI");
@@ -57,15 +88,7 @@ static void folder_shape_parse(struct ews_req *r, xmlNode *shape_node, struct fo
 	}
 }
 
-static uint32_t folder_tags_v[] = {
-	PR_FOLDER_ID, PR_PARENT_FOLDER_ID, PR_CONTAINER_CLASS, PR_DISPLAY_NAME, PR_CONTENT_COUNT,
-	PR_FOLDER_CHILD_COUNT, PR_CONTENT_UNREAD, PR_CHANGE_KEY, PR_FOLDER_TYPE,
-};
-static const struct mapi_tags folder_tags = {
-	sizeof(folder_tags_v) / sizeof(folder_tags_v[0]), folder_tags_v};
-
-/* The element name for a folder by its class (MS-OXWSFOLD 2.2.4). */
-static const char *folder_elem(const char *cls, int32_t type)
+const char *ews_folder_elem(const char *cls, int32_t type)
 {
 	if (type == STORE_FOLDER_SEARCH)
 		return "t:SearchFolder";
@@ -80,12 +103,32 @@ static const char *folder_elem(const char *cls, int32_t type)
 	return "t:Folder";
 }
 
+bool ews_folder_is_special(struct store_mailbox *mb, mapi_id_t fid)
+{
+	for (int i = 0; i < STORE_SPECIAL_COUNT; i++)
+		if (store_mailbox_special_fid(mb, (enum store_special)i) == fid)
+			return true;
+	return false;
+}
+
+void ews_write_folder_brief(struct ews_req *r, mapi_id_t fid)
+{
+	static const uint32_t tv[] = {PR_CONTAINER_CLASS, PR_FOLDER_TYPE, PR_CHANGE_KEY};
+	const struct mapi_tags tags = {3, (uint32_t *)tv};
+	struct mapi_propvals pv = {0};
+	store_folder_get_props(r->mb, fid, &tags, r->pool, &pv);
+	ews_start(r, ews_folder_elem(mapi_propvals_get_str(&pv, PR_CONTAINER_CLASS),
+			     mapi_propvals_get_long(&pv, PR_FOLDER_TYPE, STORE_FOLDER_GENERIC)));
+	ews_write_folder_id(r, "t:FolderId", fid, mapi_propvals_get_bin(&pv, PR_CHANGE_KEY));
+	ews_end(r);
+}
+
 static void folder_write(struct ews_req *r, mapi_id_t fid, const struct mapi_propvals *pv,
 	const struct folder_shape *fs)
 {
 	const char *cls = mapi_propvals_get_str(pv, PR_CONTAINER_CLASS);
 	int32_t type = mapi_propvals_get_long(pv, PR_FOLDER_TYPE, STORE_FOLDER_GENERIC);
-	const char *elem = folder_elem(cls, type);
+	const char *elem = ews_folder_elem(cls, type);
 	ews_start(r, elem);
 	ews_write_folder_id(r, "t:FolderId", fid, mapi_propvals_get_bin(pv, PR_CHANGE_KEY));
 	int64_t parent = mapi_propvals_get_i8(pv, PR_PARENT_FOLDER_ID, 0);
@@ -97,13 +140,19 @@ static void folder_write(struct ews_req *r, mapi_id_t fid, const struct mapi_pro
 		ews_elem(r, "t:DisplayName", mapi_propvals_get_str(pv, PR_DISPLAY_NAME) != NULL ?
 				mapi_propvals_get_str(pv, PR_DISPLAY_NAME) :
 				"");
-	if (fs->total && strcmp(elem, "t:SearchFolder") != 0)
-		ews_elem_int(r, "t:TotalCount", mapi_propvals_get_long(pv, PR_CONTENT_COUNT, 0));
-	else if (fs->total)
+	if (fs->total)
 		ews_elem_int(r, "t:TotalCount", mapi_propvals_get_long(pv, PR_CONTENT_COUNT, 0));
 	if (fs->child_count)
 		ews_elem_int(r, "t:ChildFolderCount",
 			mapi_propvals_get_long(pv, PR_FOLDER_CHILD_COUNT, 0));
+	/* MS-OXWSXPROP: only the properties the folder has. */
+	for (uint32_t i = 0; i < fs->n_ext; i++) {
+		if (fs->ext[i].tag == 0)
+			continue;
+		const struct mapi_propval *v = mapi_propvals_get(pv, fs->ext[i].tag);
+		if (v != NULL && PROP_TYPE(v->tag) != PT_ERROR)
+			ews_ext_write(r, &fs->ext[i], v);
+	}
 	/* UnreadCount belongs to FolderType and its kind (not to the
 	 * contacts, tasks or calendar folders' own sequences). */
 	if (fs->unread && (strcmp(elem, "t:Folder") == 0 || strcmp(elem, "t:SearchFolder") == 0))
@@ -124,8 +173,13 @@ static int ews_get_folder(struct ews_req *r, xmlNode *op)
 			ews_msg_error(r, "GetFolderResponseMessage", err, "The folder cannot be found.");
 			continue;
 		}
+		if (fs.error != NULL) {
+			ews_msg_error(r, "GetFolderResponseMessage", fs.error,
+				"The extended property is invalid.");
+			continue;
+		}
 		struct mapi_propvals pv = {0};
-		uint32_t ec = store_folder_get_props(r->mb, fid, &folder_tags, r->pool, &pv);
+		uint32_t ec = store_folder_get_props(r->mb, fid, &fs.tags, r->pool, &pv);
 		if (ec != ecSuccess) {
 			ews_msg_error(r, "GetFolderResponseMessage", ews_code_for_ec(ec, true),
 				"The folder cannot be read.");
@@ -176,6 +230,8 @@ static int ews_find_folder(struct ews_req *r, xmlNode *op)
 		ref = http_xml_next_elem(ref)) {
 		mapi_id_t fid;
 		const char *err = ews_folder_ref(r, ref, &fid);
+		if (err == NULL)
+			err = fs.error;
 		if (err != NULL) {
 			ews_msg_error(r, "FindFolderResponseMessage", err, "The folder cannot be found.");
 			continue;
@@ -184,7 +240,7 @@ static int ews_find_folder(struct ews_req *r, xmlNode *op)
 		uint32_t ec = store_table_open_hierarchy(r->mb, fid, deep, &t);
 		uint32_t total = 0;
 		if (ec == ecSuccess)
-			ec = store_table_set_columns(t, &folder_tags);
+			ec = store_table_set_columns(t, &fs.tags);
 		if (ec == ecSuccess)
 			ec = store_table_row_count(t, &total);
 		struct store_rows rows = {0};

@@ -19,6 +19,7 @@ static const char *const ews_version_names[] = {
 
 static const struct ews_op *const ews_op_tables[] = {
 	ews_folder_ops,
+	ews_folder_write_ops,
 	ews_convertid_ops,
 };
 
