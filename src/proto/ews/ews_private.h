@@ -67,6 +67,9 @@ struct ews_op {
 extern const struct ews_op ews_folder_ops[];
 extern const struct ews_op ews_folder_write_ops[];
 extern const struct ews_op ews_convertid_ops[];
+extern const struct ews_op ews_item_ops[];
+extern const struct ews_op ews_item_write_ops[];
+extern const struct ews_op ews_attach_ops[];
 
 /* --- responses (soap.c) --- */
 

@@ -21,6 +21,9 @@ static const struct ews_op *const ews_op_tables[] = {
 	ews_folder_ops,
 	ews_folder_write_ops,
 	ews_convertid_ops,
+	ews_item_ops,
+	ews_item_write_ops,
+	ews_attach_ops,
 };
 
 static const struct ews_op *ews_find_op(const char *name)
@@ -172,6 +175,18 @@ void ews_msg_error(struct ews_req *r, const char *msg, const char *code, const c
 	xmlTextWriterEndElement(r->w);
 	xmlTextWriterWriteElement(r->w, BAD_CAST "m:ResponseCode", BAD_CAST code);
 	xmlTextWriterWriteElement(r->w, BAD_CAST "m:DescriptiveLinkKey", BAD_CAST "0");
+	/* ItemInfoResponseMessageType and AttachmentInfoResponseMessageType
+	 * require their (then empty) array even on error, as Exchange
+	 * sends it. */
+	static const char *const with_items[] = {"CreateItemResponseMessage",
+		"GetItemResponseMessage", "MoveItemResponseMessage", "CopyItemResponseMessage",
+		"UpdateItemResponseMessage"};
+	for (size_t i = 0; i < sizeof(with_items) / sizeof(with_items[0]); i++)
+		if (strcmp(msg, with_items[i]) == 0)
+			xmlTextWriterWriteElement(r->w, BAD_CAST "m:Items", BAD_CAST "");
+	if (strcmp(msg, "CreateAttachmentResponseMessage") == 0 ||
+		strcmp(msg, "GetAttachmentResponseMessage") == 0)
+		xmlTextWriterWriteElement(r->w, BAD_CAST "m:Attachments", BAD_CAST "");
 	xmlTextWriterEndElement(r->w);
 }
 
