@@ -451,3 +451,28 @@ def test_keywords(imap_server):
     typ, data = m.fetch("1", "FLAGS")
     assert b"$Label1" not in data[0] and b"Work" in data[0]
     m.logout()
+
+
+def test_append_goes_through_mime_conversion(imap_server):
+    """APPEND stores a MAPI message (MS-OXCMAIL: decoded subject, sender)
+    beside the original MIME, which FETCH still serves byte for byte."""
+    h = imap_server
+    m = connect(h)
+    mime = (b"From: =?utf-8?q?J=C3=B6rg_Sender?= <joerg@example.org>\r\n"
+            b"To: alice@example.test\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n"
+            b"Date: Tue, 2 Jan 2024 09:00:00 +0000\r\nMessage-ID: <conv@example.org>\r\n"
+            b"\r\nHallo\r\n")
+    typ, data = m.append("INBOX", None, None, mime)
+    assert typ == "OK"
+    # Not a message at all: refused.
+    assert m.append("INBOX", None, None, b"\x00\x01 binary junk without header")[0] == "NO"
+    m.select("INBOX")
+    assert m.fetch("1", "(BODY.PEEK[])")[1][0][1] == mime
+    out = h.cli("store", "ls", "alice@example.test", "Inbox").stdout
+    assert "Grüße" in out, out
+    line = [ln for ln in out.splitlines() if "Grüße" in ln][0]
+    assert "Jörg Sender" in line or "joerg@example.org" in line, out
+    shown = h.cli("store", "show", "alice@example.test", line.split()[1]).stdout
+    assert "PR_SENDER_EMAIL_ADDRESS" in shown and "joerg@example.org" in shown, shown
+    assert "IPM.Note" in shown, shown
+    m.logout()

@@ -13,7 +13,11 @@
 #include "mapi/errors.h"
 #include "mapi/proptags.h"
 #include "proto/imap/imap_int.h"
-#include "store/ptags.h"
+#include "convert/mime.h"
+#include "core/log.h"
+#include "mapi/flags.h"
+#include "mapi/propval.h"
+#include "store/message_import.h"
 
 static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
 	"sep", "oct", "nov", "dec"};
@@ -43,78 +47,37 @@ static int parse_date_time(const struct slice s, int64_t *t_r)
 	return -1;
 }
 
-/* The unfolded value of the first header field name in the MIME's header
- * (raw, as sent), into pool; NULL when absent. */
-static const char *raw_header(pool_t *pool, const unsigned char *p, size_t len, const char *name)
-{
-	size_t nlen = strlen(name), i = 0;
-	while (i < len) {
-		const unsigned char *nl = memchr(p + i, '\n', len - i);
-		size_t end = nl ? (size_t)(nl - p) + 1 : len;
-		if (end - i <= 2 && (p[i] == '\n' || p[i] == '\r'))
-			return NULL; /* end of the header */
-		if (end - i > nlen && p[i + nlen] == ':' &&
-			str_ncasecmp((const char *)p + i, name, nlen) == 0) {
-			struct buf v;
-			buf_init(&v, pool);
-			buf_append(&v, p + i + nlen + 1, end - i - nlen - 1);
-			while (end < len && (p[end] == ' ' || p[end] == '\t')) {
-				const unsigned char *nl2 = memchr(p + end, '\n', len - end);
-				size_t e2 = nl2 ? (size_t)(nl2 - p) + 1 : len;
-				buf_append(&v, p + end, e2 - end);
-				end = e2;
-			}
-			/* Unfold and trim. */
-			size_t k = 0;
-			for (size_t j = 0; j < v.len; j++)
-				if (v.data[j] != '\r' && v.data[j] != '\n')
-					v.data[k++] = v.data[j];
-			v.len = k;
-			struct slice t = slice_trim(buf_slice(&v));
-			return slice_dup(pool, t);
-		}
-		i = end;
-	}
-	return NULL;
-}
-
-/* Stores one message; *uid_r its UID. */
+/* Stores one message: MIME -> MAPI through src/convert (MS-OXCMAIL), the
+ * original MIME kept beside it; *uid_r its UID. */
 static uint32_t append_one(struct imap_session *s, mapi_id_t fid, const struct slice mime,
 	uint32_t flags, const char **kw, uint32_t nkw, int64_t date, uint32_t *uid_r)
 {
-	struct store_blob_ref ref;
-	uint32_t ec = store_blob_put(s->srv->store, mime.ptr, mime.len, &ref);
-	if (ec != ecSuccess)
-		return ec;
-	struct store_message *msg;
-	ec = store_message_create(s->mb, fid, 0, &msg);
-	if (ec != ecSuccess)
-		return ec;
-	/* The properties a mailbox needs to list the message. The full
-	 * MIME -> MAPI conversion (MS-OXCMAIL) replaces these once
-	 * src/convert's mime_to_message lands on main. */
-	struct mapi_propval pv[6];
-	uint32_t n = 0;
 	uint64_t ft = time_unix_to_filetime(date, 0);
-	pv[n].tag = PR_MESSAGE_CLASS, pv[n++].v.str = (char *)"IPM.Note";
-	pv[n].tag = PR_MESSAGE_DELIVERY_TIME, pv[n++].v.ft = ft;
-	uint32_t mflags = 0;
+	struct mime_import_opts opts = {
+		.max_size = (size_t)s->srv->set.limits.max_append,
+		.now = ft,
+	};
+	struct mapi_message *m;
+	const char *error;
+	if (mime_to_message(s->cmd_pool, mime.ptr, mime.len, &opts, &m, NULL, &error) < 0) {
+		log_info(net_conn_log(s->conn), "APPEND: not a message: %s", error);
+		return ecInvalidParam;
+	}
+	/* RFC 3501 6.3.11: the internal date is the delivery time; the
+	 * flags that live in PR_MESSAGE_FLAGS are set before the first save. */
+	mapi_propvals_set_systime(s->cmd_pool, &m->props, PR_MESSAGE_DELIVERY_TIME, ft);
+	uint32_t mflags = (uint32_t)mapi_propvals_get_long(&m->props, PR_MESSAGE_FLAGS, 0);
+	mflags &= ~(MSGFLAG_READ | MSGFLAG_UNSENT);
 	if (flags & STORE_IMAP_SEEN)
 		mflags |= MSGFLAG_READ;
 	if (flags & STORE_IMAP_DRAFT)
 		mflags |= MSGFLAG_UNSENT;
-	pv[n].tag = PR_MESSAGE_FLAGS, pv[n++].v.l = (int32_t)mflags;
-	const char *subject = raw_header(s->cmd_pool, mime.ptr, mime.len, "Subject");
-	if (subject != NULL && utf8_valid(subject, strlen(subject)))
-		pv[n].tag = PR_SUBJECT, pv[n++].v.str = (char *)subject;
-	struct mapi_propvals props = {.count = n, .vals = pv, .cap = n};
-	ec = store_message_set_props(msg, &props, NULL);
+	mapi_propvals_set_long(s->cmd_pool, &m->props, PR_MESSAGE_FLAGS, (int32_t)mflags);
+	struct store_blob_ref ref;
+	uint32_t ec = store_blob_put(s->srv->store, mime.ptr, mime.len, &ref);
+	mapi_id_t mid = 0;
 	if (ec == ecSuccess)
-		ec = store_message_set_mime(msg, &ref);
-	if (ec == ecSuccess)
-		ec = store_message_save(msg, 0);
-	mapi_id_t mid = ec == ecSuccess ? store_message_mid(msg) : 0;
-	store_message_close(&msg);
+		ec = store_message_import(s->mb, fid, m, &ref, 0, &mid);
 	if (ec != ecSuccess)
 		return ec;
 	/* Its UID: the folder's newest messages (UIDs only grow). */
