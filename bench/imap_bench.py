@@ -238,6 +238,21 @@ def start_hermod(work, users, msgs, procs):
                 f"[store]\ndurability = normal\n"
                 f"[imap]\nlisten = 127.0.0.1:{port}\nlisten_tls =\n")
     binary = os.path.join(ROOT, os.environ.get("BUILD", "build"), "src", "cmd", "hermod")
+    # Every other service's listeners off (their default ports may be
+    # taken on this machine).
+    out = subprocess.run([binary, "help", "config"], check=True, capture_output=True,
+                         text=True).stdout
+    section, off = None, {}
+    for line in out.splitlines():
+        m = re.match(r"^\[(\w+)\]$", line)
+        if m:
+            section = m.group(1)
+        m = re.match(r"^;?(listen\w*) =", line)
+        if m and section and section != "imap":
+            off.setdefault(section, []).append(m.group(1))
+    with open(conf, "a") as f:
+        for sec, names in off.items():
+            f.write(f"[{sec}]\n" + "".join(f"{n} =\n" for n in names))
     subprocess.run([binary, "-c", conf, "domain", "add", DOMAIN], check=True,
                    capture_output=True)
     for u in users:
