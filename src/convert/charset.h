@@ -1,7 +1,7 @@
 /* Charsets for mail: MIME charset names to UTF-8 and back through GMime's
  * iconv wrappers (its alias tables and iconv cache), with the forgiving
  * rules mail readers apply, and the Windows code page numbers that
- * PR_INTERNET_CPID carries (MS-OXCMAIL 2.1.3.1.? / 2.2.3.1.?).
+ * PR_INTERNET_CPID carries (MS-OXCMAIL, character sets).
  *
  * Requires convert_init() (GMime) to have run. */
 #ifndef CONVERT_CHARSET_H

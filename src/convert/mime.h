@@ -25,7 +25,7 @@
 
 enum mime_import_flags {
 	/* Keep application/ms-tnef parts as plain attachments instead of
-	 * merging their properties and attachments (MS-OXCMAIL 2.2.3.?). */
+	 * merging their properties and attachments (MS-OXCMAIL, TNEF). */
 	MIME_IMPORT_NO_TNEF = 0x1,
 	/* Do not derive PR_BODY from HTML or RTF when the MIME has no
 	 * text/plain (the caller will call convert_body_sync itself). */
@@ -72,11 +72,11 @@ int mime_to_message(pool_t *pool, const void *data, size_t len,
 
 enum mime_export_flags {
 	/* Write Bcc recipients in a Bcc header (drafts, Sent Items copies);
-	 * by default they exist only in the envelope (MS-OXCMAIL 2.1.3.2.?). */
+	 * by default they exist only in the envelope (MS-OXCMAIL, Bcc). */
 	MIME_EXPORT_BCC = 0x1,
 	/* Carry the message as TNEF in an application/ms-tnef part
 	 * (winmail.dat) beside a text body, for another Exchange-compatible
-	 * server (MS-OXCMAIL 2.1.3.?). */
+	 * server (MS-OXCMAIL, PS_INTERNET_HEADERS). */
 	MIME_EXPORT_TNEF = 0x2,
 	/* Write bare LF line ends instead of CRLF. */
 	MIME_EXPORT_LF = 0x4,

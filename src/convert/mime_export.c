@@ -20,7 +20,6 @@
 #include "mapi/tags.h"
 
 #include "convert/tnef.h"
-#define HAVE_TNEF 1
 
 #define EXP_MAX_DEPTH 32
 
@@ -177,7 +176,7 @@ static void exp_headers(struct exp *e, const struct mapi_message *msg, GMimeMess
 			add_mailbox(gm, GMIME_ADDRESS_TYPE_FROM, name, addr);
 			from_addr = addr;
 		} else if (!str_case_eq(addr, from_addr)) {
-			/* MS-OXCMAIL 2.1.3.2.?: Sender only when someone sends on
+			/* MS-OXCMAIL (Sender header): Sender only when someone sends on
 			 * behalf of the From. */
 			add_mailbox(gm, GMIME_ADDRESS_TYPE_SENDER, name, addr);
 		}
@@ -193,7 +192,7 @@ static void exp_headers(struct exp *e, const struct mapi_message *msg, GMimeMess
 		if (type == MAPI_CC)
 			add_mailbox(gm, GMIME_ADDRESS_TYPE_CC, name, addr);
 		else if (type == MAPI_BCC) {
-			/* MS-OXCMAIL 2.1.3.2.?: Bcc lives in the envelope only. */
+			/* MS-OXCMAIL (Bcc): Bcc lives in the envelope only. */
 			if ((e->o.flags & MIME_EXPORT_BCC) != 0)
 				add_mailbox(gm, GMIME_ADDRESS_TYPE_BCC, name, addr);
 		} else
@@ -221,7 +220,7 @@ static void exp_headers(struct exp *e, const struct mapi_message *msg, GMimeMess
 	if (v != NULL) {
 		set_raw_hdr(e, obj, "Message-ID", v);
 	} else {
-		/* MS-OXCMAIL 2.1.3.2.?: one is made when there is none. */
+		/* MS-OXCMAIL (Message-ID header): one is made when there is none. */
 		const char *dom = e->o.domain;
 		const char *at = from_addr != NULL ? strrchr(from_addr, '@') : NULL;
 		if (at != NULL && at[1] != '\0')
@@ -312,7 +311,7 @@ static void exp_headers(struct exp *e, const struct mapi_message *msg, GMimeMess
 	set_hdr(e, obj, "List-Unsubscribe", gs(p, PR_LIST_UNSUBSCRIBE));
 	set_hdr(e, obj, "Organization", gs(p, PR_INTERNET_ORGANIZATION));
 
-	/* Internet headers kept as named properties (MS-OXCMAIL 2.1.3.?). */
+	/* Internet headers kept as named properties (MS-OXCMAIL, PS_INTERNET_HEADERS). */
 	for (uint32_t i = 0; i < p->count; i++) {
 		uint16_t id = PROP_ID(p->vals[i].tag);
 		if (id < PROP_ID_NAMED_MIN || !mapi_ptype_is_string(PROP_TYPE(p->vals[i].tag)) ||
@@ -471,7 +470,7 @@ static GMimeObject *attachment_part(struct exp *e, const struct mapi_attachment 
 	return obj;
 }
 
-/* An attachment the HTML shows in place (MS-OXCMAIL 2.1.3.?): it has a
+/* An attachment the HTML shows in place (MS-OXCMAIL, inline attachments): it has a
  * Content-ID or Content-Location the HTML refers to, and it is marked
  * hidden or as an MHTML reference. */
 static bool is_inline(const struct mapi_attachment *a, const struct buf *html)
@@ -615,8 +614,7 @@ static GMimeObject *exp_content(struct exp *e, const struct mapi_message *msg, u
 	return mixed;
 }
 
-#ifdef HAVE_TNEF
-/* MS-OXCMAIL 2.1.3.?: a text body for readers without TNEF, and the
+/* MS-OXCMAIL (TNEF): a text body for readers without TNEF, and the
  * whole message object as winmail.dat. */
 static GMimeObject *exp_tnef(struct exp *e, const struct mapi_message *msg)
 {
@@ -643,7 +641,6 @@ static GMimeObject *exp_tnef(struct exp *e, const struct mapi_message *msg)
 	add_part(mixed, GMIME_OBJECT(part));
 	return mixed;
 }
-#endif
 
 static GMimeMessage *exp_message(struct exp *e, const struct mapi_message *msg, unsigned depth)
 {
@@ -669,7 +666,6 @@ static GMimeMessage *exp_message(struct exp *e, const struct mapi_message *msg, 
 		g_object_unref(parser);
 		g_object_unref(s);
 	}
-#ifdef HAVE_TNEF
 	if (content == NULL && depth == 0 && (e->o.flags & MIME_EXPORT_TNEF) != 0) {
 		content = exp_tnef(e, msg);
 		if (content == NULL) {
@@ -677,7 +673,6 @@ static GMimeMessage *exp_message(struct exp *e, const struct mapi_message *msg, 
 			return NULL;
 		}
 	}
-#endif
 	if (content == NULL)
 		content = exp_content(e, msg, depth);
 	if (content == NULL) {
@@ -699,13 +694,6 @@ int message_to_mime(const struct mapi_message *msg, const struct mime_export_opt
 	e.now = e.o.now != 0 ? e.o.now : time_filetime_now();
 	e.pool = pool_new("message_to_mime", 0);
 	e.top = msg;
-#ifndef HAVE_TNEF
-	if ((e.o.flags & MIME_EXPORT_TNEF) != 0) {
-		pool_free(&e.pool);
-		*error_r = "TNEF encoding is not available";
-		return -1;
-	}
-#endif
 	GMimeMessage *gm = exp_message(&e, msg, 0);
 	if (gm == NULL) {
 		*error_r = e.error != NULL ? e.error : "cannot write the message";

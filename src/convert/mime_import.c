@@ -19,7 +19,6 @@
 #include "mapi/tags.h"
 
 #include "convert/tnef.h"
-#define HAVE_TNEF 1
 
 struct imp {
 	pool_t *pool;
@@ -510,7 +509,7 @@ static void imp_importance(struct imp *im, GMimeObject *obj, struct mapi_propval
 }
 
 /* Internet headers kept as PS_INTERNET_HEADERS named properties so that
- * they survive a round trip (MS-OXCMAIL 2.2.3.? "X-" headers and List-*
+ * they survive a round trip (MS-OXCMAIL, PS_INTERNET_HEADERS: "X-" headers and List-*
  * headers without a tag of their own). */
 static const char *const kept_headers[] = {"List-Id", "List-Post", "List-Owner", "List-Archive",
 	"X-Mailer", "User-Agent", "X-Mailing-List", "Auto-Submitted", "Precedence", NULL};
@@ -581,7 +580,7 @@ static void imp_headers(struct imp *im, struct imp_msg *m, GMimeMessage *gm)
 		buf_deinit(&disp);
 	}
 
-	/* MS-OXCMAIL 2.2.3.2.?: Date, else the current time. */
+	/* MS-OXCMAIL (Date header): Date, else the current time. */
 	bool ok;
 	int64_t t = parse_date(hdr(obj, "Date"), &ok);
 	mapi_propvals_set_systime(pool, p, PR_CLIENT_SUBMIT_TIME,
@@ -760,7 +759,6 @@ static void attach_data(struct imp *im, struct mapi_attachment *a, struct slice 
 	mapi_propvals_set_long(im->pool, &a->props, PR_ATTACH_SIZE, (int32_t)data.len);
 }
 
-#ifdef HAVE_TNEF
 /* Remaps named-property IDs of a value set from one name table to another. */
 static void remap_named(struct imp *im, const struct mapi_message *from_top,
 	struct mapi_message *to_top, struct mapi_propvals *p)
@@ -797,7 +795,7 @@ static void remap_message(struct imp *im, const struct mapi_message *from_top,
 	}
 }
 
-/* MS-OXCMAIL 2.2.3.?: a winmail.dat's properties and attachments join the
+/* MS-OXCMAIL (TNEF): a winmail.dat's properties and attachments join the
  * message; the MIME's own transport facts (dates, headers, recipients)
  * win over the TNEF's copies. Returns true if merged. */
 static bool imp_tnef(struct imp *im, struct imp_msg *m, struct slice data)
@@ -843,7 +841,6 @@ static bool imp_tnef(struct imp *im, struct imp_msg *m, struct slice data)
 	im->info->tnef_merged = true;
 	return true;
 }
-#endif
 
 static bool is_tnef(GMimeObject *obj)
 {
@@ -910,12 +907,8 @@ static void imp_leaf_attachment(struct imp *im, struct imp_msg *m, GMimePart *pa
 {
 	GMimeObject *obj = GMIME_OBJECT(part);
 	struct slice data = part_bytes(im, part);
-#ifdef HAVE_TNEF
 	if (is_tnef(obj) && (im->o.flags & MIME_IMPORT_NO_TNEF) == 0 && imp_tnef(im, m, data))
 		return;
-#else
-	(void)is_tnef;
-#endif
 	struct mapi_attachment *a = new_attachment(im, m);
 	attach_common(im, a, obj, related);
 	attach_names(im, a, g_mime_part_get_filename(part));
@@ -1216,7 +1209,7 @@ static void imp_bodies(struct imp *im, struct imp_msg *m)
 }
 
 /* Hides inline attachments that the HTML body shows (MS-OXCMAIL
- * 2.2.3.?: referenced by cid: or by Content-Location). */
+ * inline attachments: referenced by cid: or by Content-Location). */
 static void imp_mark_inline(struct imp *im, struct imp_msg *m)
 {
 	const struct mapi_binary *h = mapi_propvals_get_bin(&m->msg->props, PR_HTML);
@@ -1239,19 +1232,6 @@ static void imp_mark_inline(struct imp *im, struct imp_msg *m)
 				f | ATT_MHTML_REF);
 		}
 	}
-}
-
-/* MS-OXOSMIME 2.1.?: which smime-type a PKCS #7 blob is, from its
- * content type OID (signed-data 1.2.840.113549.1.7.2, enveloped-data .3). */
-static bool pkcs7_is_signed(struct slice d)
-{
-	static const unsigned char oid[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
-		0x07, 0x02};
-	size_t n = d.len < 64 ? d.len : 64;
-	for (size_t i = 0; i + sizeof(oid) <= n; i++)
-		if (memcmp(d.ptr + i, oid, sizeof(oid)) == 0)
-			return true;
-	return false;
 }
 
 /* Signed or encrypted S/MIME: the whole protected content is one
@@ -1313,9 +1293,6 @@ static bool imp_smime(struct imp *im, struct imp_msg *m, GMimeObject *top)
 	}
 	if (ct_is(top, "application", "pkcs7-mime") || ct_is(top, "application", "x-pkcs7-mime")) {
 		struct slice d = GMIME_IS_PART(top) ? part_bytes(im, GMIME_PART(top)) : SLICE("", 0);
-		const char *st = g_mime_object_get_content_type_parameter(top, "smime-type");
-		bool signed_data = st != NULL ? str_case_eq(st, "signed-data") : pkcs7_is_signed(d);
-		(void)signed_data;
 		mapi_propvals_set_str(im->pool, p, PR_MESSAGE_CLASS, "IPM.Note.SMIME");
 		struct mapi_attachment *a = new_attachment(im, m);
 		set_str(im, &a->props, PR_ATTACH_MIME_TAG, "application/pkcs7-mime");

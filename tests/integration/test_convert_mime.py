@@ -193,7 +193,7 @@ ROUND_TRIP_EXEMPT = {"PR_TRANSPORT_MESSAGE_HEADERS", "PR_MESSAGE_DELIVERY_TIME"}
 
 
 def mapped(d):
-    # Bcc recipients live in the envelope only (MS-OXCMAIL 2.1.3.2.?): they
+    # Bcc recipients live in the envelope only (MS-OXCMAIL, Bcc): they
     # are the last recipients and do not come back.
     bcc = {k.split(".")[0] for k, v in d.items()
            if re.match(r"recipient\[\d+\]\.PR_RECIPIENT_TYPE$", k) and v == "3"}
