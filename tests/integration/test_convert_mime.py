@@ -8,6 +8,7 @@
 - TNEF peer check: winmail.dat written by `mapi2mime --tnef` unpacks with
   Debian's `tnef` tool to the same attachments.
 """
+import datetime
 import email
 import email.errors
 import email.parser
@@ -153,6 +154,15 @@ def test_peer_python_email(name):
         assert msg["Message-ID"].strip() == unquote(d["PR_INTERNET_MESSAGE_ID"])
     else:
         assert msg["Message-ID"]
+    when = msg["Date"].datetime.astimezone(datetime.timezone.utc)
+    assert when.strftime("%Y-%m-%dT%H:%M:%S.000Z") == d["PR_CLIENT_SUBMIT_TIME"]
+    for header, prop in (("In-Reply-To", "PR_IN_REPLY_TO_ID"),
+                         ("References", "PR_INTERNET_REFERENCES"),
+                         ("Thread-Topic", "PR_CONVERSATION_TOPIC")):
+        if prop in d:
+            assert " ".join(str(msg[header]).split()) == " ".join(unquote(d[prop]).split())
+    if "PR_IMPORTANCE" in d:
+        assert str(msg["Importance"]).lower() == ["low", "normal", "high"][int(d["PR_IMPORTANCE"])]
     to = [unquote(d[f"recipient[{i}].PR_SMTP_ADDRESS"]) for i in range(100)
           if d.get(f"recipient[{i}].PR_RECIPIENT_TYPE") == "1"]
     cc = [unquote(d[f"recipient[{i}].PR_SMTP_ADDRESS"]) for i in range(100)
