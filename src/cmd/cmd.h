@@ -42,5 +42,6 @@ extern const struct cmd cmd_domain;
 extern const struct cmd cmd_user;
 extern const struct cmd cmd_group;
 extern const struct cmd cmd_convert;
+extern const struct cmd cmd_queue;
 
 #endif

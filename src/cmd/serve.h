@@ -19,6 +19,8 @@
 #include "net/net.h"
 #include "store/store.h"
 
+struct transport;
+
 struct serve_ctx {
 	struct cmd_ctx *cmd;
 	const struct config *cfg;
@@ -30,6 +32,9 @@ struct serve_ctx {
 	/* The one information store of the process (its notifications reach
 	 * every session only within one struct store). */
 	struct store *store;
+	/* Delivery, the outbound queue and submission; set by the
+	 * "transport" service (serve_transport.c) for the services after it. */
+	struct transport *transport;
 	/* "imap 127.0.0.1:1143, imaps 127.0.0.1:1993, ..." for the ready line */
 	struct buf listening;
 };

@@ -71,6 +71,9 @@ class Hermod:
                 "default_domain": DOMAIN,
                 "shutdown_grace": "5s",
             },
+            # Tests never reach the Internet: DNS goes to a closed port
+            # on loopback unless a test configures routes or a resolver.
+            "transport": {"resolver": "127.0.0.1:9"},
         }
         declared = declared_settings()
         # Every EWS response body is captured and checked against

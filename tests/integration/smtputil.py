@@ -1,0 +1,171 @@
+"""Helpers for the SMTP and transport tests: a raw SMTP conversation over a
+socket (for what smtplib will not send: bare LF, NUL, pipelining, slow
+bytes), a look into a mailbox's messages, and an aiosmtpd sink.
+
+mailbox_messages reads the mailbox database read-only with the schema of
+src/store/db.c (folders.special, messages.mime -> blobs/ab/cd/<sha256>); it
+stands in for an IMAP client until proto/imap exists.
+"""
+import os
+import re
+import socket
+import sqlite3
+import ssl
+import threading
+import time
+
+INBOX = 4        # enum store_special: STORE_SPECIAL_INBOX
+OUTBOX = 5
+SENT_ITEMS = 6
+
+
+class Raw:
+    """A line-oriented SMTP client that sends exactly the bytes given."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10, tls=False):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            self.sock = ctx.wrap_socket(self.sock)
+        self.buf = b""
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed; got %r" % self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.rstrip(b"\r").decode("utf-8", "replace")
+
+    def reply(self):
+        """(code, [lines]) of one possibly multi-line reply."""
+        lines = []
+        while True:
+            ln = self.line()
+            lines.append(ln)
+            if len(ln) < 4 or ln[3] != "-":
+                return int(ln[:3]), lines
+
+    def cmd(self, text):
+        self.send(text + "\r\n")
+        return self.reply()
+
+    def closed(self, timeout=5):
+        """True when the server closes the connection within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                d = self.sock.recv(65536)
+                if not d:
+                    return True
+                self.buf += d
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+        except OSError:
+            return True
+
+    def starttls(self):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        self.sock = ctx.wrap_socket(self.sock)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def user_guid(h, address):
+    out = h.cli("user", "show", address).stdout
+    return re.search(r"mailbox guid:\s+(\S+)", out).group(1)
+
+
+def mailbox_messages(h, address, special=INBOX):
+    """[(mid, mime_bytes, delivery_time, flags)] of the folder, oldest first."""
+    path = os.path.join(h.data_dir, "mailboxes", user_guid(h, address) + ".db")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        fid = db.execute("SELECT fid FROM folders WHERE special = ?", (special,)).fetchone()[0]
+        rows = db.execute("SELECT mid, mime, delivery_time, flags FROM messages"
+                          " WHERE fid = ? AND top = id ORDER BY id", (fid,)).fetchall()
+    finally:
+        db.close()
+    out = []
+    for mid, mime, dt, flags in rows:
+        data = None
+        if mime is not None:
+            sha = bytes(mime).hex()
+            with open(os.path.join(h.data_dir, "blobs", sha[:2], sha[2:4], sha), "rb") as f:
+                data = f.read()
+        out.append((mid, data, dt, flags))
+    return out
+
+
+def wait_for(pred, timeout=20, interval=0.1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(interval)
+    return pred()
+
+
+class Sink:
+    """An aiosmtpd SMTP server on loopback that keeps what it receives.
+    fail_next: a list of (code, text) answered to the next DATA ends."""
+
+    def __init__(self, require_starttls=False):
+        from aiosmtpd.controller import Controller
+        self.messages = []
+        self.fail_rcpt = {}    # address -> "550 5.1.1 no such user"
+        self.fail_data = []    # replies for the next DATA commands
+        self.lock = threading.Lock()
+        sink = self
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                bad = sink.fail_rcpt.get(address)
+                if bad:
+                    return bad
+                envelope.rcpt_tos.append(address)
+                envelope.rcpt_options.append(rcpt_options)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                with sink.lock:
+                    if sink.fail_data:
+                        return sink.fail_data.pop(0)
+                    sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
+                                          envelope.original_content,
+                                          list(envelope.mail_options),
+                                          list(envelope.rcpt_options)))
+                return "250 2.0.0 OK sink"
+
+        port = _free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+        self.controller.start()
+        self.port = port
+
+    def stop(self):
+        self.controller.stop()
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
