@@ -11,7 +11,7 @@ PKGS=(
 	libgmime-3.0-dev libical-dev libcrypt-dev libc-ares-dev libinih-dev
 	zlib1g-dev libcmocka-dev libglib2.0-dev libhttp-parser-dev
 	openssl curl python3 python3-pytest python3-exchangelib python3-impacket
-	swaks tnef isync python3-aiosmtpd python3-lxml
+	swaks tnef isync python3-aiosmtpd python3-lxml python3-dnspython
 )
 
 # What only `make bench-*` needs (the peers we compare against).

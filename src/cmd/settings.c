@@ -141,7 +141,7 @@ const struct config_setting hermod_settings[] = {
 	/* [transport] */
 	{"transport", "max_batch", CONFIG_TYPE_INT, "256", 1, 100000,
 		"local deliveries that may share one durable commit"},
-	{"transport", "queue_lifetime", CONFIG_TYPE_TIME, "5d", 60, 365 * 86400,
+	{"transport", "queue_lifetime", CONFIG_TYPE_TIME, "5d", 1, 365 * 86400,
 		"how long a message that cannot be relayed is retried before it bounces"},
 	{"transport", "retry_min", CONFIG_TYPE_TIME, "1m", 1, 86400,
 		"first retry after a temporary failure (then doubling)"},

@@ -590,7 +590,7 @@ static int relay_attempt(struct transport *t, const struct addr *a, const struct
 		if (sc_printf(&c, "AUTH PLAIN %s\r\n", buf_cstr(&b64)) < 0 ||
 			(code = sc_reply(&c, pool, &text)) != 235) {
 			*why = pool_printf(pool, "%s: AUTH failed: %s", a->host,
-				code < 0 ? "(nothing)" : text);
+				code < 0 ? "connection closed" : text);
 			goto out;
 		}
 	}

@@ -124,14 +124,18 @@ def wait_for(pred, timeout=20, interval=0.1):
 
 
 class Sink:
-    """An aiosmtpd SMTP server on loopback that keeps what it receives.
-    fail_next: a list of (code, text) answered to the next DATA ends."""
+    """An aiosmtpd SMTP server on loopback that keeps what it receives:
+    messages is a list of dicts (mail_from, rcpts, data, mail_options,
+    rcpt_options, tls, auth). fail_rcpt maps an address to the reply its
+    RCPT gets; fail_data holds replies for the next DATA commands."""
 
-    def __init__(self, require_starttls=False):
+    def __init__(self, tls_dir=None, auth=None):
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
         self.messages = []
-        self.fail_rcpt = {}    # address -> "550 5.1.1 no such user"
-        self.fail_data = []    # replies for the next DATA commands
+        self.fail_rcpt = {}
+        self.fail_data = []
+        self.auth_seen = []
         self.lock = threading.Lock()
         sink = self
 
@@ -148,19 +152,94 @@ class Sink:
                 with sink.lock:
                     if sink.fail_data:
                         return sink.fail_data.pop(0)
-                    sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
-                                          envelope.original_content,
-                                          list(envelope.mail_options),
-                                          list(envelope.rcpt_options)))
+                    sink.messages.append({
+                        "mail_from": envelope.mail_from,
+                        "rcpts": list(envelope.rcpt_tos),
+                        "data": envelope.original_content,
+                        "mail_options": list(envelope.mail_options),
+                        "rcpt_options": list(envelope.rcpt_options),
+                        "tls": session.ssl is not None,
+                        "auth": getattr(session, "auth_data", None) or session.login_data,
+                    })
                 return "250 2.0.0 OK sink"
 
+        kwargs = {"enable_SMTPUTF8": True}
+        if tls_dir is not None:
+            cert, key = os.path.join(tls_dir, "sink.pem"), os.path.join(tls_dir, "sink.key")
+            import subprocess
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                            "-days", "1", "-subj", "/CN=sink.test"], check=True,
+                           capture_output=True)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            kwargs["tls_context"] = ctx
+        if auth is not None:
+            def authenticator(server, session, envelope, mechanism, data):
+                sink.auth_seen.append((mechanism, data.login, data.password))
+                ok = (data.login, data.password) == (auth[0].encode(), auth[1].encode())
+                return AuthResult(success=ok, auth_data=data.login if ok else None)
+            kwargs["authenticator"] = authenticator
+            kwargs["auth_require_tls"] = False
         port = _free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port, **kwargs)
         self.controller.start()
         self.port = port
 
     def stop(self):
         self.controller.stop()
+
+
+class Dns:
+    """A tiny authoritative DNS server on loopback (UDP) answering from a
+    table: {("name", "MX"): [(pref, "host")], ("name", "A"): ["127.0.0.1"]};
+    names in nxdomain get NXDOMAIN, anything else an empty answer."""
+
+    def __init__(self, records, nxdomain=()):
+        import dns.message
+        import dns.rcode
+        import dns.rdatatype
+        import dns.rrset
+        self.records = records
+        self.nxdomain = set(nxdomain)
+        self.queries = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.stopped = False
+
+        def serve():
+            while not self.stopped:
+                try:
+                    self.sock.settimeout(0.2)
+                    data, addr = self.sock.recvfrom(4096)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+                q = dns.message.from_wire(data)
+                r = dns.message.make_response(q)
+                qn = q.question[0]
+                name = qn.name.to_text().rstrip(".").lower()
+                qtype = dns.rdatatype.to_text(qn.rdtype)
+                self.queries.append((name, qtype))
+                if name in self.nxdomain:
+                    r.set_rcode(dns.rcode.NXDOMAIN)
+                else:
+                    vals = self.records.get((name, qtype), [])
+                    if vals:
+                        texts = [f"{p} {h}." if qtype == "MX" else v
+                                 for v in vals for (p, h) in [v if qtype == "MX" else (0, 0)]]
+                        r.answer.append(dns.rrset.from_text(qn.name, 60, "IN", qtype, *texts))
+                self.sock.sendto(r.to_wire(), addr)
+
+        self.thread = threading.Thread(target=serve, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.stopped = True
+        self.thread.join(2)
+        self.sock.close()
 
 
 def _free_port():

@@ -464,8 +464,9 @@ size_t smtp_data_frame(const struct smtp_data_scan *s, const unsigned char *data
 	size_t pos = 0;
 	bool line_start = !s->mid_line;
 	bool prev_crlf = s->prev_crlf;
-	while (pos < len) {
-		const unsigned char *lf = memchr(data + pos, '\n', len - pos);
+	size_t lim = len < max_chunk ? len : max_chunk;
+	while (pos < lim) {
+		const unsigned char *lf = memchr(data + pos, '\n', lim - pos);
 		if (lf == NULL)
 			break;
 		size_t end = (size_t)(lf - data) + 1;

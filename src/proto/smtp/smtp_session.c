@@ -415,8 +415,9 @@ static int cmd_rcpt(struct smtp_session *s, struct slice args)
 	if (p.postmaster)
 		address = pool_printf(s->tx_pool, "postmaster@%s", s->cfg->default_domain);
 	size_t before = s->rcpts.n;
-	/* RCPT-time quota check: the declared SIZE, or at least 1 KiB. */
-	uint64_t need = s->declared_size > 1024 ? s->declared_size : 1024;
+	/* RCPT-time quota check: room for the declared SIZE, or for
+	 * anything at all; a copy that does not fit after all bounces. */
+	uint64_t need = s->declared_size > 0 ? s->declared_size : 1;
 	enum transport_lookup r = transport_rcpt_lookup(s->cfg->transport, address, need,
 		s->tx_pool, &s->rcpts, &error);
 	switch (r) {
