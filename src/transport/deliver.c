@@ -162,11 +162,11 @@ uint32_t transport_message_write(struct store_mailbox *mb, struct store_message 
 	uint16_t *ids = NULL;
 	size_t n = msg->names != NULL ? msg->names->n : 0;
 	uint32_t ec = ecSuccess;
-	/* Named properties need the mailbox's mapping (store_named_to_ids,
-	 * landing with the store's named.c); until then they are left out
-	 * (remap_tag drops IDs it has no mapping for). */
-	(void)mb;
-	n = 0;
+	if (n > 0) {
+		/* The message's own name table -> this mailbox's IDs. */
+		ids = pool_calloc(pool, n, sizeof(*ids));
+		ec = store_named_to_ids(mb, msg->names->v, (uint32_t)n, true, ids);
+	}
 	if (ec == ecSuccess)
 		ec = write_tree(m, msg, ids, n, pool);
 	pool_free(&pool);
