@@ -8,7 +8,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 5
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-asan build-fuzz run test unit fuzz bench clean bench-convert bench-store bench-pop3 bench-imap
+.PHONY: all deps build build-asan build-fuzz run test unit fuzz bench clean bench-convert bench-store bench-pop3 bench-imap bench-smtp
 
 all: build
 
@@ -71,6 +71,13 @@ bench-pop3: build
 bench-imap: build
 	@scripts/deps.sh --bench
 	/usr/bin/python3 bench/imap_bench.py
+
+# hermod's SMTP against Postfix (installed by deps.sh --bench) with
+# smtp-source: 10,000 x 10 KB, 20 sessions, 100 users. See
+# bench/smtp/bench_smtp.py and docs/benchmarks.md.
+bench-smtp: build
+	@scripts/deps.sh --bench
+	/usr/bin/python3 bench/smtp/bench_smtp.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
