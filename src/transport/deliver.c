@@ -281,6 +281,7 @@ static void job_finish(struct transport *t, struct deliver_job *job, const void 
 static void commit_batch(struct transport *t, struct deliver_job *jobs)
 {
 	uint64_t now = time_mono_ms();
+	uint64_t t_start = time_mono_us();
 	struct store_batch *batch = store_batch_new(t->store, STORE_DURABILITY_FULL);
 	size_t copies = 0;
 	for (struct deliver_job *job = jobs; job != NULL; job = job->next) {
@@ -320,7 +321,12 @@ static void commit_batch(struct transport *t, struct deliver_job *jobs)
 				: TRANSPORT_RESULT_TEMPFAIL;
 		}
 	}
+	uint64_t t_write = time_mono_us();
 	uint32_t ec = store_batch_commit(&batch);
+	uint64_t t_end = time_mono_us();
+	log_debug(NULL, "transport: batch of %zu copies written in %llu us, committed in %llu us",
+		copies, (unsigned long long)(t_write - t_start),
+		(unsigned long long)(t_end - t_write));
 	if (ec != ecSuccess) {
 		/* Some mailboxes of the batch may have committed; we cannot
 		 * tell which, so every copy is reported temporary and the
