@@ -1,9 +1,8 @@
 /* The "smtp" service of `hermod serve`: the inbound MTA ([smtp] listen)
  * and submission with STARTTLS (listen_submission) and implicit TLS
  * (listen_submissions). Needs the transport service before it. */
-#include <gmime/gmime.h>
-
 #include "cmd/serve.h"
+#include "convert/convert.h"
 #include "core/config.h"
 #include "proto/smtp/smtp.h"
 
@@ -37,8 +36,9 @@ static int smtp_start(struct serve_ctx *sc, const char **error_r)
 		*error_r = "the smtp service needs the transport service";
 		return -1;
 	}
-	/* GMime parses From: headers on submission. */
-	g_mime_init();
+	/* GMime parses From: headers on submission (main.c has done it
+	 * already; this keeps the service self-contained). */
+	convert_init();
 	smtp_settings(sc, &smtp_mta, SMTP_MODE_MTA);
 	smtp_settings(sc, &smtp_sub, SMTP_MODE_SUBMISSION);
 	struct net_listener_config lc = {

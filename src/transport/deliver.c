@@ -20,6 +20,7 @@
 #include "core/hm_time.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "convert/mime.h"
 #include "mapi/propval.h"
 #include "mapi/proptags.h"
 #include "transport/queue.h"
@@ -60,24 +61,24 @@ void transport_new_id(struct transport *t, char out[17])
 	snprintf(out, 17, "%016llx", (unsigned long long)v);
 }
 
-/* --- The minimal message built before src/convert's MIME reader exists ---
- *
- * MIME -> MAPI is src/convert's (convert_mime); until it is wired in here
- * a delivered message carries its original MIME (what IMAP and POP3
- * serve) and the properties every delivered message has. */
+/* --- MIME -> message object (MS-OXCMAIL 2.2, src/convert) --- */
+
 int transport_mime_to_message(pool_t *pool, const void *mime, size_t len,
 	struct mapi_message **msg_r, const char **error_r)
 {
-	(void)mime;
-	(void)len;
-	(void)error_r;
+	struct mime_import_opts opts = {.max_size = len + 1};
+	if (mime_to_message(pool, mime, len, &opts, msg_r, NULL, error_r) == 1)
+		return 1;
+	/* Not a message at all (no header block): it is still delivered,
+	 * with its MIME kept and the properties every delivery has. Mail is
+	 * never refused after the 250 because it does not parse. */
 	struct mapi_message *m = pool_alloc(pool, sizeof(*m));
 	m->pool = pool;
 	array_init(&m->recipients, pool);
 	array_init(&m->attachments, pool);
 	mapi_propvals_set_str(pool, &m->props, PR_MESSAGE_CLASS, "IPM.Note");
 	*msg_r = m;
-	return 1;
+	return 0;
 }
 
 /* --- Writing a message object into the store --- */
@@ -540,10 +541,10 @@ void transport_deliver(struct transport *t, const struct transport_envelope *env
 		job->blob_ok = store_blob_put(t->store, mime, len, &job->blob) == ecSuccess;
 		if (!job->blob_ok)
 			log_error(NULL, "transport %s: cannot write the message blob", job->id);
-		else if (transport_mime_to_message(job->pool, mime, len, &job->msg, &error) < 0) {
-			log_error(NULL, "transport %s: %s", job->id, error);
-			job->blob_ok = false;
-		} else {
+		else {
+			if (transport_mime_to_message(job->pool, mime, len, &job->msg, &error) == 0)
+				log_info(NULL, "transport %s: not MIME (%s); delivered as it is",
+					job->id, error);
 			mapi_propvals_set_systime(job->pool, &job->msg->props,
 				PR_MESSAGE_DELIVERY_TIME, time_filetime_now());
 		}

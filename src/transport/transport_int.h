@@ -54,7 +54,9 @@ struct transport {
 	struct transport_queue *queue;
 };
 
-/* Builds the properties of a received message from its MIME. */
+/* Builds the message object of a received message from its MIME
+ * (convert/mime.h). Returns 1, or 0 when the input is not a message (then
+ * *msg_r is a minimal IPM.Note and *error_r says why). Never fails. */
 int transport_mime_to_message(pool_t *pool, const void *mime, size_t len,
 	struct mapi_message **msg_r, const char **error_r);
 /* Writes msg's properties, recipients and attachments into m (before its

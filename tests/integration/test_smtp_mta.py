@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from smtputil import Raw, mailbox_messages, wait_for
+from smtputil import Raw, mailbox_columns, mailbox_messages, wait_for
 
 PW = "Secret-pass-1"
 
@@ -67,6 +67,11 @@ def test_delivery_into_inbox_with_received_header(mta):
     assert mime.endswith(body)
     assert msgs[0][2] > 0  # PR_MESSAGE_DELIVERY_TIME
     assert mailbox_messages(mta, "bob@example.test") == []
+    # The MAPI properties come from the MIME (src/convert): subject,
+    # sender, class, unread.
+    rows = mailbox_columns(mta, "alice@example.test", "subject, sender_name, msg_class, flags")
+    assert rows[0][0] == "hello" and rows[0][1] == "Carol" and rows[0][2] == "IPM.Note"
+    assert rows[0][3] & 1 == 0
 
 
 def test_one_blob_for_all_local_recipients(mta):
