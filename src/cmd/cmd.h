@@ -43,5 +43,6 @@ extern const struct cmd cmd_user;
 extern const struct cmd cmd_group;
 extern const struct cmd cmd_convert;
 extern const struct cmd cmd_queue;
+extern const struct cmd cmd_send;
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "core/hash.h"
 #include "mapi/message.h"
+#include "transport/submit.h"
 #include "transport/transport.h"
 
 struct transport_queue;
@@ -59,9 +60,4 @@ struct transport {
  * *msg_r is a minimal IPM.Note and *error_r says why). Never fails. */
 int transport_mime_to_message(pool_t *pool, const void *mime, size_t len,
 	struct mapi_message **msg_r, const char **error_r);
-/* Writes msg's properties, recipients and attachments into m (before its
- * first save). Named properties are mapped into the mailbox. Returns an ec. */
-uint32_t transport_message_write(struct store_mailbox *mb, struct store_message *m,
-	const struct mapi_message *msg);
-
 #endif
