@@ -46,7 +46,7 @@ def free_port():
     return p
 
 
-def wait_port(port, timeout=30):
+def wait_port(port, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -117,6 +117,11 @@ listen_submissions =
 [transport]
 resolver = 127.0.0.1:9
 """)
+        # Extra settings for experiments: --set section.name=value
+        for kv in args.set:
+            sec_name, value = kv.split("=", 1)
+            sec, name = sec_name.split(".", 1)
+            f.write(f"[{sec}]\n{name} = {value}\n")
 
     def cli(*a):
         subprocess.run([binary, "-c", conf, *a], check=True, stdout=subprocess.DEVNULL)
@@ -243,6 +248,8 @@ def main():
     ap.add_argument("--size", type=int, default=10240)
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--only", choices=["hermod", "postfix"])
+    ap.add_argument("--set", action="append", default=[],
+                    help="extra hermod setting, section.name=value (repeatable)")
     args = ap.parse_args()
     base = tempfile.mkdtemp(prefix="hermod-bench-smtp-")
     os.chmod(base, 0o755)

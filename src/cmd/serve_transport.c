@@ -23,6 +23,7 @@ void serve_transport_settings(const struct cmd_ctx *ctx, struct transport_settin
 	s->data_dir = ctx->data_dir;
 	s->hostname = config_get_str(cfg, "server", "hostname");
 	s->max_batch = (unsigned)config_get_int(cfg, "transport", "max_batch");
+	s->delivery_threads = (unsigned)config_get_int(cfg, "transport", "delivery_threads");
 	s->queue_lifetime = config_get_time(cfg, "transport", "queue_lifetime");
 	s->retry_min = config_get_time(cfg, "transport", "retry_min");
 	s->retry_max = config_get_time(cfg, "transport", "retry_max");

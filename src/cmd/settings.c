@@ -141,6 +141,9 @@ const struct config_setting hermod_settings[] = {
 	/* [transport] */
 	{"transport", "max_batch", CONFIG_TYPE_INT, "256", 1, 100000,
 		"local deliveries that may share one durable commit"},
+	{"transport", "delivery_threads", CONFIG_TYPE_INT, "4", 1, 64,
+		"threads committing local deliveries (mailboxes are shared out among them, so "
+		"this many mailbox commits run at once)"},
 	{"transport", "queue_lifetime", CONFIG_TYPE_TIME, "5d", 1, 365 * 86400,
 		"how long a message that cannot be relayed is retried before it bounces"},
 	{"transport", "retry_min", CONFIG_TYPE_TIME, "1m", 1, 86400,

@@ -2,12 +2,15 @@
  *
  * A delivery is prepared on the caller's thread (the MIME blob is written
  * and fsynced there, so concurrent deliveries fsync their blobs in
- * parallel; the message properties are built there too), then queued for
- * the committer thread. The committer takes every delivery waiting, writes
- * each local copy into its mailbox inside one store batch (a savepoint per
- * message) and commits the batch with STORE_DURABILITY_FULL: deliveries
- * that arrived together share each mailbox's fsync, and every caller is
- * told only after the commit that covers its message (docs/transport.md). */
+ * parallel; the message object is built there too), then handed to the
+ * committer threads: mailboxes are partitioned among them by GUID, and a
+ * delivery becomes one part per committer that owns some of its
+ * recipients. A committer takes every part waiting, writes each local copy
+ * into its mailbox inside one store batch (a savepoint per message) and
+ * commits the batch with STORE_DURABILITY_FULL: deliveries that arrived
+ * together share each mailbox's fsync, different mailboxes commit in
+ * parallel on different committers, and every caller is told only after
+ * the commits that cover its message (docs/transport.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,14 +185,15 @@ static void mbox_entry_free(struct mbox_cache_entry *e)
 	free(e);
 }
 
-static struct store_mailbox *mbox_get(struct transport *t, const struct transport_rcpt *r,
+static struct store_mailbox *mbox_get(struct committer *c, const struct transport_rcpt *r,
 	uint64_t now, uint32_t *ec_r)
 {
-	struct mbox_cache_entry *e = hash_get(t->mboxes, &r->mailbox_guid, sizeof(r->mailbox_guid),
+	struct transport *t = c->t;
+	struct mbox_cache_entry *e = hash_get(c->mboxes, &r->mailbox_guid, sizeof(r->mailbox_guid),
 		NULL);
 	if (e != NULL && e->quota != r->quota) {
 		/* The quota changed since the handle was opened: reopen. */
-		hash_del(t->mboxes, &r->mailbox_guid, sizeof(r->mailbox_guid), NULL);
+		hash_del(c->mboxes, &r->mailbox_guid, sizeof(r->mailbox_guid), NULL);
 		mbox_entry_free(e);
 		e = NULL;
 	}
@@ -207,22 +211,22 @@ static struct store_mailbox *mbox_get(struct transport *t, const struct transpor
 		e->guid = r->mailbox_guid;
 		e->mb = mb;
 		e->quota = r->quota;
-		hash_put(t->mboxes, &e->guid, sizeof(e->guid), e, NULL);
+		hash_put(c->mboxes, &e->guid, sizeof(e->guid), e, NULL);
 	}
 	e->last_used_ms = now;
 	return e->mb;
 }
 
-static void mbox_expire(struct transport *t, uint64_t now, bool all)
+static void mbox_expire(struct committer *c, uint64_t now, bool all)
 {
 	struct hash_iter it;
 	for (;;) {
 		bool again = false;
 		hash_iter_init(&it);
-		while (hash_iter_next(t->mboxes, &it)) {
+		while (hash_iter_next(c->mboxes, &it)) {
 			struct mbox_cache_entry *e = it.value;
 			if (all || now - e->last_used_ms > MBOX_IDLE_MS) {
-				hash_del(t->mboxes, &e->guid, sizeof(e->guid), NULL);
+				hash_del(c->mboxes, &e->guid, sizeof(e->guid), NULL);
 				mbox_entry_free(e);
 				again = true;
 				break;
@@ -278,24 +282,26 @@ static void job_finish(struct transport *t, struct deliver_job *job, const void 
 	job_free(job);
 }
 
-/* Writes every local copy of the jobs in one batch and commits it. */
-static void commit_batch(struct transport *t, struct deliver_job *jobs)
+/* Writes every local copy of the parts in one batch and commits it; a job
+ * whose last part this was is finished here. */
+static void commit_batch(struct committer *c, struct deliver_part *parts)
 {
+	struct transport *t = c->t;
 	uint64_t now = time_mono_ms();
 	uint64_t t_start = time_mono_us();
 	struct store_batch *batch = store_batch_new(t->store, STORE_DURABILITY_FULL);
 	size_t copies = 0;
-	for (struct deliver_job *job = jobs; job != NULL; job = job->next) {
-		for (size_t i = 0; i < job->env.rcpt_count; i++) {
+	for (struct deliver_part *part = parts; part != NULL; part = part->next) {
+		struct deliver_job *job = part->job;
+		for (size_t k = 0; k < part->n; k++) {
+			size_t i = part->idx[k];
 			const struct transport_rcpt *r = &job->env.rcpts[i];
-			if (r->kind != TRANSPORT_RCPT_LOCAL || job->results[i] != TRANSPORT_RESULT_OK)
-				continue;
 			if (!job->blob_ok) {
 				job->results[i] = TRANSPORT_RESULT_TEMPFAIL;
 				continue;
 			}
 			uint32_t ec = ecSuccess;
-			struct store_mailbox *mb = mbox_get(t, r, now, &ec);
+			struct store_mailbox *mb = mbox_get(c, r, now, &ec);
 			if (mb != NULL)
 				ec = store_batch_join(batch, mb);
 			struct store_message *m = NULL;
@@ -334,59 +340,60 @@ static void commit_batch(struct transport *t, struct deliver_job *jobs)
 		 * client retries (a duplicate is better than a loss). */
 		log_error(NULL, "transport: committing %zu deliveries failed: %s", copies,
 			mapi_ec_name(ec));
-		for (struct deliver_job *job = jobs; job != NULL; job = job->next)
-			for (size_t i = 0; i < job->env.rcpt_count; i++)
-				if (job->env.rcpts[i].kind == TRANSPORT_RCPT_LOCAL &&
-					job->results[i] == TRANSPORT_RESULT_OK)
-					job->results[i] = TRANSPORT_RESULT_TEMPFAIL;
+		for (struct deliver_part *part = parts; part != NULL; part = part->next)
+			for (size_t k = 0; k < part->n; k++)
+				if (part->job->results[part->idx[k]] == TRANSPORT_RESULT_OK)
+					part->job->results[part->idx[k]] = TRANSPORT_RESULT_TEMPFAIL;
 	}
-	for (struct deliver_job *job = jobs, *next; job != NULL; job = next) {
-		next = job->next;
-		for (size_t i = 0; i < job->env.rcpt_count; i++)
-			if (job->env.rcpts[i].kind == TRANSPORT_RCPT_LOCAL)
-				log_info(NULL, "transport %s: to=<%s> %s", job->id,
-					job->env.rcpts[i].address,
-					job->results[i] == TRANSPORT_RESULT_OK ? "delivered"
-					: job->results[i] == TRANSPORT_RESULT_BOUNCED
-						? "bounced"
-						: "deferred");
-		job_finish(t, job, NULL, 0);
+	for (struct deliver_part *part = parts, *next; part != NULL; part = next) {
+		next = part->next;
+		struct deliver_job *job = part->job;
+		for (size_t k = 0; k < part->n; k++) {
+			size_t i = part->idx[k];
+			log_info(NULL, "transport %s: to=<%s> %s", job->id, job->env.rcpts[i].address,
+				job->results[i] == TRANSPORT_RESULT_OK        ? "delivered"
+				: job->results[i] == TRANSPORT_RESULT_BOUNCED ? "bounced"
+									      : "deferred");
+		}
+		/* The job's pool is not touched by committers: parts are heap. */
+		free(part);
+		if (atomic_fetch_sub(&job->parts_left, 1) == 1)
+			job_finish(t, job, NULL, 0);
 	}
 }
 
 static void *committer_main(void *arg)
 {
-	struct transport *t = arg;
+	struct committer *c = arg;
 	uint64_t last_expire = time_mono_ms();
-	pthread_mutex_lock(&t->mtx);
+	pthread_mutex_lock(&c->mtx);
 	for (;;) {
-		while (t->pending == NULL && !t->stopping)
-			pthread_cond_wait(&t->cond, &t->mtx);
-		if (t->pending == NULL)
+		while (c->pending == NULL && !c->stopping)
+			pthread_cond_wait(&c->cond, &c->mtx);
+		if (c->pending == NULL)
 			break;
-		/* Take up to max_batch jobs; the rest waits for the next round. */
-		struct deliver_job *jobs = t->pending, **tail = &jobs;
+		/* Take up to max_batch parts; the rest waits for the next round. */
+		struct deliver_part *parts = c->pending, **tail = &parts;
 		size_t n = 0;
-		while (*tail != NULL && n < t->set.max_batch) {
+		while (*tail != NULL && n < c->t->set.max_batch) {
 			tail = &(*tail)->next;
 			n++;
 		}
-		t->pending = *tail;
+		c->pending = *tail;
 		*tail = NULL;
-		if (t->pending == NULL)
-			t->pending_tail = &t->pending;
-		t->pending_count -= n;
-		pthread_mutex_unlock(&t->mtx);
-		commit_batch(t, jobs);
+		if (c->pending == NULL)
+			c->pending_tail = &c->pending;
+		pthread_mutex_unlock(&c->mtx);
+		commit_batch(c, parts);
 		uint64_t now = time_mono_ms();
 		if (now - last_expire > 5000) {
-			mbox_expire(t, now, false);
+			mbox_expire(c, now, false);
 			last_expire = now;
 		}
-		pthread_mutex_lock(&t->mtx);
+		pthread_mutex_lock(&c->mtx);
 	}
-	pthread_mutex_unlock(&t->mtx);
-	mbox_expire(t, 0, true);
+	pthread_mutex_unlock(&c->mtx);
+	mbox_expire(c, 0, true);
 	return NULL;
 }
 
@@ -421,10 +428,8 @@ int transport_new(const struct transport_settings *s, struct store *store, struc
 		t->set.max_batch = 256;
 	t->store = store;
 	t->dir = dir;
-	pthread_mutex_init(&t->mtx, NULL);
-	pthread_cond_init(&t->cond, NULL);
-	t->pending_tail = &t->pending;
-	t->mboxes = hash_new(64);
+	if (t->set.delivery_threads == 0)
+		t->set.delivery_threads = 4;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	atomic_init(&t->id_counter, ((uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 8)) & 0xffffff);
@@ -432,12 +437,22 @@ int transport_new(const struct transport_settings *s, struct store *store, struc
 		transport_free(&t);
 		return -1;
 	}
-	if (pthread_create(&t->committer, NULL, committer_main, t) != 0) {
-		*error_r = "cannot start the delivery thread";
-		transport_free(&t);
-		return -1;
+	t->committers = xcalloc(t->set.delivery_threads, sizeof(*t->committers));
+	for (unsigned i = 0; i < t->set.delivery_threads; i++) {
+		struct committer *c = &t->committers[i];
+		c->t = t;
+		pthread_mutex_init(&c->mtx, NULL);
+		pthread_cond_init(&c->cond, NULL);
+		c->pending_tail = &c->pending;
+		c->mboxes = hash_new(64);
+		t->ncommitters++;
+		if (pthread_create(&c->thread, NULL, committer_main, c) != 0) {
+			*error_r = "cannot start the delivery threads";
+			transport_free(&t);
+			return -1;
+		}
+		c->started = true;
 	}
-	t->committer_started = true;
 	*t_r = t;
 	return 0;
 }
@@ -448,17 +463,24 @@ void transport_free(struct transport **tp)
 	if (t == NULL)
 		return;
 	transport_queue_stop(t);
-	if (t->committer_started) {
-		pthread_mutex_lock(&t->mtx);
-		t->stopping = true;
-		pthread_cond_broadcast(&t->cond);
-		pthread_mutex_unlock(&t->mtx);
-		pthread_join(t->committer, NULL);
+	/* Committers finish what is queued before they exit. */
+	for (unsigned i = 0; i < t->ncommitters; i++) {
+		struct committer *c = &t->committers[i];
+		pthread_mutex_lock(&c->mtx);
+		c->stopping = true;
+		pthread_cond_broadcast(&c->cond);
+		pthread_mutex_unlock(&c->mtx);
 	}
+	for (unsigned i = 0; i < t->ncommitters; i++) {
+		struct committer *c = &t->committers[i];
+		if (c->started)
+			pthread_join(c->thread, NULL);
+		hash_free(&c->mboxes);
+		pthread_cond_destroy(&c->cond);
+		pthread_mutex_destroy(&c->mtx);
+	}
+	free(t->committers);
 	transport_queue_close(t);
-	hash_free(&t->mboxes);
-	pthread_cond_destroy(&t->cond);
-	pthread_mutex_destroy(&t->mtx);
 	pool_free(&t->pool);
 	free(t);
 	*tp = NULL;
@@ -548,12 +570,39 @@ void transport_deliver(struct transport *t, const struct transport_envelope *env
 			mapi_propvals_set_systime(job->pool, &job->msg->props,
 				PR_MESSAGE_DELIVERY_TIME, time_filetime_now());
 		}
-		pthread_mutex_lock(&t->mtx);
-		*t->pending_tail = job;
-		t->pending_tail = &job->next;
-		t->pending_count++;
-		pthread_cond_signal(&t->cond);
-		pthread_mutex_unlock(&t->mtx);
+		/* One part per committer that owns some of the mailboxes:
+		 * mailboxes are partitioned by GUID, so each mailbox is only
+		 * ever written by one committer and different mailboxes
+		 * commit (and fsync) in parallel. */
+		unsigned k = t->ncommitters;
+		struct deliver_part **by = xcalloc(k, sizeof(*by));
+		unsigned nparts = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct transport_rcpt *r = &job->env.rcpts[i];
+			if (r->kind != TRANSPORT_RCPT_LOCAL)
+				continue;
+			unsigned w = (unsigned)(hash_bytes(&r->mailbox_guid,
+							sizeof(r->mailbox_guid)) % k);
+			if (by[w] == NULL) {
+				by[w] = xcalloc(1, sizeof(*by[w]) + nlocal * sizeof(size_t));
+				by[w]->job = job;
+				by[w]->idx = (size_t *)(by[w] + 1);
+				nparts++;
+			}
+			by[w]->idx[by[w]->n++] = i;
+		}
+		atomic_init(&job->parts_left, nparts);
+		for (unsigned w = 0; w < k; w++) {
+			if (by[w] == NULL)
+				continue;
+			struct committer *c = &t->committers[w];
+			pthread_mutex_lock(&c->mtx);
+			*c->pending_tail = by[w];
+			c->pending_tail = &by[w]->next;
+			pthread_cond_signal(&c->cond);
+			pthread_mutex_unlock(&c->mtx);
+		}
+		free(by);
 		return;
 	}
 	job_finish(t, job, mime, len);

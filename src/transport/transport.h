@@ -40,6 +40,9 @@ struct transport_settings {
 	const char *hostname;   /* Received headers, HELO, DSN Reporting-MTA */
 	/* Local delivery: how many deliveries one durable commit may carry. */
 	unsigned max_batch;      /* 0: 256 */
+	/* Committer threads; mailboxes are partitioned among them, so this
+	 * many mailbox commits (fsyncs) can be in flight at once. 0: 4. */
+	unsigned delivery_threads;
 	/* The outbound queue (transport_queue_start). */
 	int64_t queue_lifetime;  /* seconds before a temporary failure becomes a bounce; 0: 5 days */
 	int64_t retry_min;       /* first retry after this many seconds; 0: 60 */

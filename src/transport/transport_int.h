@@ -12,10 +12,10 @@
 
 struct transport_queue;
 
-/* One delivery waiting for the committer. */
+/* One delivery in flight. */
 struct deliver_job {
-	struct deliver_job *next;
 	pool_t *pool;
+	atomic_uint parts_left; /* committers still writing copies of it */
 	char id[17];
 	struct transport_envelope env; /* copied into pool */
 	struct store_blob_ref blob;
@@ -24,6 +24,26 @@ struct deliver_job {
 	enum transport_result *results;
 	transport_done_fn *done;
 	void *done_ctx;
+};
+
+/* The copies of one delivery that belong to one committer (heap). */
+struct deliver_part {
+	struct deliver_part *next;
+	struct deliver_job *job;
+	size_t *idx; /* indexes into job->env.rcpts */
+	size_t n;
+};
+
+/* A committer thread and the mailboxes it owns (docs/transport.md). */
+struct committer {
+	struct transport *t;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mtx;
+	pthread_cond_t cond;
+	struct deliver_part *pending, **pending_tail;
+	bool stopping;
+	struct hash *mboxes; /* guid bytes -> struct mbox_cache_entry * (its thread only) */
 };
 
 struct mbox_cache_entry {
@@ -39,17 +59,9 @@ struct transport {
 	struct store *store;
 	struct directory *dir;
 
-	/* The delivery committer: jobs are queued here and one thread commits
-	 * them in batches (group commit, docs/transport.md). */
-	pthread_mutex_t mtx;
-	pthread_cond_t cond;
-	struct deliver_job *pending, **pending_tail;
-	size_t pending_count;
-	bool stopping;
-	pthread_t committer;
-	bool committer_started;
-	/* Mailbox handles kept open by the committer (its thread only). */
-	struct hash *mboxes; /* guid bytes -> struct mbox_cache_entry * */
+	/* The committers (group commit, docs/transport.md). */
+	struct committer *committers;
+	unsigned ncommitters;
 
 	atomic_uint_fast64_t id_counter;
 	struct transport_queue *queue;
