@@ -1,5 +1,5 @@
-/* Fuzzes the EWS id parser (src/proto/ews/ids.c): an accepted id must
- * format back to the same text's canonical form and parse to the same
+/* Fuzzes the EWS id and SyncState parsers (src/proto/ews/ids.c): an
+ * accepted id or state must format back to text that parses to the same
  * values. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +23,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ews_id_parse(again, &id2) != 0 || id2.kind != id.kind || id2.fid != id.fid ||
 			id2.mid != id.mid || id2.attach_num != id.attach_num ||
 			!guid_eq(&id.mailbox, &id2.mailbox))
+			abort();
+		pool_free(&pool);
+	}
+	struct ews_sync_state st, st2;
+	if (ews_sync_state_parse(text, &st) == 0) {
+		pool_t *pool = pool_new("fuzz", 0);
+		if (ews_sync_state_parse(ews_sync_state_format(pool, &st), &st2) != 0 ||
+			st2.kind != st.kind || st2.fid != st.fid || st2.state != st.state ||
+			!guid_eq(&st.mailbox, &st2.mailbox))
 			abort();
 		pool_free(&pool);
 	}

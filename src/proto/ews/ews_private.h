@@ -70,6 +70,8 @@ extern const struct ews_op ews_convertid_ops[];
 extern const struct ews_op ews_item_ops[];
 extern const struct ews_op ews_item_write_ops[];
 extern const struct ews_op ews_attach_ops[];
+extern const struct ews_op ews_sync_ops[];
+extern const struct ews_op ews_resolve_ops[];
 
 /* --- responses (soap.c) --- */
 
@@ -82,6 +84,9 @@ void ews_msg_ok(struct ews_req *r, const char *msg);
 /* A whole error message element: ResponseClass="Error", MessageText,
  * ResponseCode, DescriptiveLinkKey. */
 void ews_msg_error(struct ews_req *r, const char *msg, const char *code, const char *text);
+/* <m:{msg} ResponseClass="Warning"> with MessageText and ResponseCode;
+ * the payload follows, then ews_msg_end (ResolveNames' several matches). */
+void ews_msg_warning(struct ews_req *r, const char *msg, const char *code, const char *text);
 void ews_msg_end(struct ews_req *r);
 /* The ResponseCode for a store error about a folder or an item. */
 const char *ews_code_for_ec(uint32_t ec, bool folder);
@@ -120,6 +125,20 @@ int ews_id_parse(const char *text, struct ews_id *id);
 /* A ChangeKey from a PR_CHANGE_KEY value (base64). */
 const char *ews_change_key(pool_t *pool, const struct mapi_binary *ck);
 
+/* A SyncState (MS-OXWSSYNC): the store's change state a client has
+ * seen, bound to the mailbox, the kind of sync ('H' hierarchy, 'I' items)
+ * and the folder, so a state is never replayed elsewhere:
+ *   base64( 0x01 | 'S' | kind | mailbox GUID (16) | FID (8) | state (8) ) */
+struct ews_sync_state {
+	char kind;
+	struct guid mailbox;
+	mapi_id_t fid;
+	uint64_t state;
+};
+const char *ews_sync_state_format(pool_t *pool, const struct ews_sync_state *s);
+/* 0, or -1 when text is not a sync state of ours. */
+int ews_sync_state_parse(const char *text, struct ews_sync_state *s);
+
 /* Resolves a <t:FolderId>, <t:DistinguishedFolderId> (or any element
  * naming a folder) to a FID of the user's mailbox. Returns NULL on
  * success or the ResponseCode to answer. */
@@ -129,6 +148,30 @@ void ews_write_folder_id(struct ews_req *r, const char *elem, mapi_id_t fid,
 	const struct mapi_binary *ck);
 
 /* --- folders (folders.c) --- */
+
+enum ews_shape {
+	EWS_SHAPE_ID_ONLY,
+	EWS_SHAPE_DEFAULT,
+	EWS_SHAPE_ALL,
+};
+
+/* Which folder fields a response carries (FolderShape + additional). */
+struct ews_folder_shape {
+	enum ews_shape base;
+	bool parent, folder_class, display_name, total, child_count, unread;
+	struct ews_ext *ext; /* extended properties asked for */
+	uint32_t n_ext;
+	struct mapi_tags tags; /* what to read */
+	const char *error;     /* a ResponseCode for a bad shape */
+};
+
+/* Parses a FolderShape (BaseShape, AdditionalProperties); a bad
+ * extended property leaves its ResponseCode in fs->error. */
+void ews_folder_shape_parse(struct ews_req *r, const xmlNode *shape, struct ews_folder_shape *fs);
+/* Writes one folder element (<t:Folder>...) of fid from its properties pv
+ * (read with fs->tags) as fs says. */
+void ews_folder_write(struct ews_req *r, mapi_id_t fid, const struct mapi_propvals *pv,
+	const struct ews_folder_shape *fs);
 
 /* The element name of a folder by class and type (MS-OXWSFOLD 2.2.4):
  * "t:CalendarFolder", "t:Folder"... */

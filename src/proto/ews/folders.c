@@ -8,29 +8,13 @@
 #include "proto/ews/ews_private.h"
 #include "store/table.h"
 
-enum ews_shape {
-	EWS_SHAPE_ID_ONLY,
-	EWS_SHAPE_DEFAULT,
-	EWS_SHAPE_ALL,
-};
-
-/* Which folder fields a response carries (FolderShape + additional). */
-struct folder_shape {
-	enum ews_shape base;
-	bool parent, folder_class, display_name, total, child_count, unread;
-	struct ews_ext *ext; /* extended properties asked for */
-	uint32_t n_ext;
-	struct mapi_tags tags; /* what to read */
-	const char *error;     /* a ResponseCode for a bad shape */
-};
-
 static const uint32_t folder_base_tags[] = {
 	PR_FOLDER_ID, PR_PARENT_FOLDER_ID, PR_CONTAINER_CLASS, PR_DISPLAY_NAME, PR_CONTENT_COUNT,
 	PR_FOLDER_CHILD_COUNT, PR_CONTENT_UNREAD, PR_CHANGE_KEY, PR_FOLDER_TYPE,
 };
 #define N_BASE_TAGS (sizeof(folder_base_tags) / sizeof(folder_base_tags[0]))
 
-static void folder_shape_parse(struct ews_req *r, xmlNode *shape_node, struct folder_shape *fs)
+void ews_folder_shape_parse(struct ews_req *r, const xmlNode *shape_node, struct ews_folder_shape *fs)
 {
 	memset(fs, 0, sizeof(*fs));
 	char *base = http_xml_text(r->pool, http_xml_child(shape_node, NS_T, "BaseShape"));
@@ -123,8 +107,8 @@ void ews_write_folder_brief(struct ews_req *r, mapi_id_t fid)
 	ews_end(r);
 }
 
-static void folder_write(struct ews_req *r, mapi_id_t fid, const struct mapi_propvals *pv,
-	const struct folder_shape *fs)
+void ews_folder_write(struct ews_req *r, mapi_id_t fid, const struct mapi_propvals *pv,
+	const struct ews_folder_shape *fs)
 {
 	const char *cls = mapi_propvals_get_str(pv, PR_CONTAINER_CLASS);
 	int32_t type = mapi_propvals_get_long(pv, PR_FOLDER_TYPE, STORE_FOLDER_GENERIC);
@@ -162,8 +146,8 @@ static void folder_write(struct ews_req *r, mapi_id_t fid, const struct mapi_pro
 
 static int ews_get_folder(struct ews_req *r, xmlNode *op)
 {
-	struct folder_shape fs;
-	folder_shape_parse(r, http_xml_child(op, NS_M, "FolderShape"), &fs);
+	struct ews_folder_shape fs;
+	ews_folder_shape_parse(r, http_xml_child(op, NS_M, "FolderShape"), &fs);
 	xmlNode *ids = http_xml_child(op, NS_M, "FolderIds");
 	ews_response_begin(r, "GetFolder");
 	for (xmlNode *ref = http_xml_first_elem(ids); ref != NULL; ref = http_xml_next_elem(ref)) {
@@ -187,7 +171,7 @@ static int ews_get_folder(struct ews_req *r, xmlNode *op)
 		}
 		ews_msg_ok(r, "GetFolderResponseMessage");
 		ews_start(r, "m:Folders");
-		folder_write(r, fid, &pv, &fs);
+		ews_folder_write(r, fid, &pv, &fs);
 		ews_end(r);
 		ews_msg_end(r);
 	}
@@ -197,8 +181,8 @@ static int ews_get_folder(struct ews_req *r, xmlNode *op)
 
 static int ews_find_folder(struct ews_req *r, xmlNode *op)
 {
-	struct folder_shape fs;
-	folder_shape_parse(r, http_xml_child(op, NS_M, "FolderShape"), &fs);
+	struct ews_folder_shape fs;
+	ews_folder_shape_parse(r, http_xml_child(op, NS_M, "FolderShape"), &fs);
 	char *traversal = http_xml_attr(r->pool, op, "Traversal");
 	bool deep = traversal != NULL && strcmp(traversal, "Deep") == 0;
 	if (traversal != NULL && !deep && strcmp(traversal, "Shallow") != 0) {
@@ -272,7 +256,7 @@ static int ews_find_folder(struct ews_req *r, xmlNode *op)
 			(from_end ? start == 0 : next >= total) ? "true" : "false");
 		ews_start(r, "t:Folders");
 		for (uint32_t i = 0; i < rows.count; i++)
-			folder_write(r, (mapi_id_t)rows.ids[i], &rows.rows[i], &fs);
+			ews_folder_write(r, (mapi_id_t)rows.ids[i], &rows.rows[i], &fs);
 		ews_end(r);
 		ews_end(r);
 		ews_msg_end(r);

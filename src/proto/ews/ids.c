@@ -95,6 +95,49 @@ int ews_id_parse(const char *text, struct ews_id *id)
 	return 0;
 }
 
+#define EWS_SYNC_STATE_LEN (3 + 16 + 8 + 8)
+
+const char *ews_sync_state_format(pool_t *pool, const struct ews_sync_state *s)
+{
+	struct buf raw, out;
+	buf_init(&raw, pool);
+	buf_init(&out, pool);
+	buf_append_byte(&raw, EWS_ID_VERSION);
+	buf_append_byte(&raw, 'S');
+	buf_append_byte(&raw, (unsigned char)s->kind);
+	buf_append(&raw, s->mailbox.b, 16);
+	put_u64le(&raw, s->fid);
+	put_u64le(&raw, s->state);
+	base64_encode(raw.data, raw.len, &out);
+	return buf_cstr(&out);
+}
+
+int ews_sync_state_parse(const char *text, struct ews_sync_state *s)
+{
+	size_t len = strlen(text);
+	/* the base64 of EWS_SYNC_STATE_LEN octets, nothing longer */
+	if (len == 0 || len > EWS_ID_MAX_TEXT)
+		return -1;
+	unsigned char tmp[EWS_SYNC_STATE_LEN];
+	struct buf raw;
+	buf_init(&raw, NULL);
+	int rc = base64_decode(text, len, &raw);
+	if (rc < 0 || raw.len != EWS_SYNC_STATE_LEN) {
+		buf_deinit(&raw);
+		return -1;
+	}
+	memcpy(tmp, raw.data, raw.len);
+	buf_deinit(&raw);
+	if (tmp[0] != EWS_ID_VERSION || tmp[1] != 'S' || (tmp[2] != 'H' && tmp[2] != 'I'))
+		return -1;
+	memset(s, 0, sizeof(*s));
+	s->kind = (char)tmp[2];
+	memcpy(s->mailbox.b, tmp + 3, 16);
+	s->fid = get_u64le(tmp + 19);
+	s->state = get_u64le(tmp + 27);
+	return s->fid != 0 ? 0 : -1;
+}
+
 const char *ews_change_key(pool_t *pool, const struct mapi_binary *ck)
 {
 	struct buf out;

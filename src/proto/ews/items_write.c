@@ -369,6 +369,20 @@ static const uint32_t body_tags_v[] = {
 
 /* Applies an update to the open message. An ec, or ecInvalidParam for
  * values the store refuses. */
+/* True when the update changes nothing but the read state: no save then,
+ * so the change key stays and a sync sees a ReadFlagChange
+ * (MS-OXCFXICS: read state is not a content change). */
+static bool update_only_read(const struct update *up)
+{
+	if (up->tmp->props.count != 0 || up->n_del != 0 || up->body_written != 0 ||
+		up->delete_body || up->mime != NULL)
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (up->recip_set[i] || up->recip_append[i] || up->recip_clear[i])
+			return false;
+	return true;
+}
+
 static uint32_t update_apply(struct ews_req *r, struct store_message *m, struct update *up)
 {
 	struct mapi_message *tmp = up->tmp;
@@ -573,7 +587,11 @@ static int ews_update_item(struct ews_req *r, xmlNode *op)
 		for (xmlNode *u = http_xml_first_elem(updates); err == NULL && u != NULL;
 			u = http_xml_next_elem(u))
 			err = update_one(r, u, &up);
-		if (err == NULL) {
+		if (err == NULL && update_only_read(&up)) {
+			ec = up.read >= 0 ? store_message_set_read(m, up.read == 1) : ecSuccess;
+			if (ec != ecSuccess)
+				err = ews_code_for_ec(ec, false);
+		} else if (err == NULL) {
 			ec = update_apply(r, m, &up);
 			if (ec == ecSuccess && up.content && is_mail(up.tmp)) {
 				/* MIME follows the properties (IMAP, POP3) */

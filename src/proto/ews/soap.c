@@ -24,6 +24,8 @@ static const struct ews_op *const ews_op_tables[] = {
 	ews_item_ops,
 	ews_item_write_ops,
 	ews_attach_ops,
+	ews_sync_ops,
+	ews_resolve_ops,
 };
 
 static const struct ews_op *ews_find_op(const char *name)
@@ -164,6 +166,17 @@ void ews_msg_ok(struct ews_req *r, const char *msg)
 	xmlTextWriterStartElement(r->w, BAD_CAST pool_printf(r->pool, "m:%s", msg));
 	xmlTextWriterWriteAttribute(r->w, BAD_CAST "ResponseClass", BAD_CAST "Success");
 	xmlTextWriterWriteElement(r->w, BAD_CAST "m:ResponseCode", BAD_CAST "NoError");
+}
+
+void ews_msg_warning(struct ews_req *r, const char *msg, const char *code, const char *text)
+{
+	xmlTextWriterStartElement(r->w, BAD_CAST pool_printf(r->pool, "m:%s", msg));
+	xmlTextWriterWriteAttribute(r->w, BAD_CAST "ResponseClass", BAD_CAST "Warning");
+	xmlTextWriterStartElement(r->w, BAD_CAST "m:MessageText");
+	http_xml_write_text(r->w, text, strlen(text));
+	xmlTextWriterEndElement(r->w);
+	xmlTextWriterWriteElement(r->w, BAD_CAST "m:ResponseCode", BAD_CAST code);
+	xmlTextWriterWriteElement(r->w, BAD_CAST "m:DescriptiveLinkKey", BAD_CAST "0");
 }
 
 void ews_msg_error(struct ews_req *r, const char *msg, const char *code, const char *text)

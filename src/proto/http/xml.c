@@ -290,6 +290,11 @@ static bool http_xml_is_clean(const char *s, size_t len)
 
 void http_xml_write_text(xmlTextWriterPtr w, const char *s, size_t len)
 {
+	if (len == 0) {
+		/* an empty buffer may have no storage at all (s NULL) */
+		xmlTextWriterWriteString(w, (const xmlChar *)"");
+		return;
+	}
 	if (http_xml_is_clean(s, len) && s[len] == '\0') {
 		xmlTextWriterWriteString(w, (const xmlChar *)s);
 		return;

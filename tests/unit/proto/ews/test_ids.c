@@ -122,12 +122,67 @@ static void test_change_key(void **state)
 	pool_free(&pool);
 }
 
+static void test_sync_state(void **state)
+{
+	(void)state;
+	pool_t *pool = pool_new("test", 1024);
+	struct ews_sync_state in = {.kind = 'I', .mailbox = mbx, .fid = mapi_id_make(1, 0x1c),
+		.state = 0xffffffffffffffffull};
+	const char *text = ews_sync_state_format(pool, &in);
+	struct ews_sync_state out;
+	assert_int_equal(ews_sync_state_parse(text, &out), 0);
+	assert_int_equal(out.kind, 'I');
+	assert_true(guid_eq(&out.mailbox, &mbx));
+	assert_true(out.fid == in.fid && out.state == in.state);
+	in.kind = 'H';
+	in.state = 0;
+	assert_int_equal(ews_sync_state_parse(ews_sync_state_format(pool, &in), &out), 0);
+	assert_int_equal(out.kind, 'H');
+	assert_true(out.state == 0);
+	/* 35 octets exactly: version 1, 'S', kind H or I, FID not 0 */
+	uint8_t raw[36];
+	struct buf b;
+	buf_init(&b, pool);
+	base64_decode(text, strlen(text), &b);
+	assert_int_equal(b.len, 35);
+	memcpy(raw, b.data, 35);
+	raw[35] = 0;
+	assert_int_equal(ews_sync_state_parse(raw_id(pool, raw, 34), &out), -1);
+	assert_int_equal(ews_sync_state_parse(raw_id(pool, raw, 36), &out), -1);
+	uint8_t z[35];
+	memcpy(z, raw, 35);
+	z[0] = 2;
+	assert_int_equal(ews_sync_state_parse(raw_id(pool, z, 35), &out), -1);
+	memcpy(z, raw, 35);
+	z[1] = 'M';
+	assert_int_equal(ews_sync_state_parse(raw_id(pool, z, 35), &out), -1);
+	memcpy(z, raw, 35);
+	z[2] = 'F';
+	assert_int_equal(ews_sync_state_parse(raw_id(pool, z, 35), &out), -1);
+	memcpy(z, raw, 35);
+	memset(z + 19, 0, 8);
+	assert_int_equal(ews_sync_state_parse(raw_id(pool, z, 35), &out), -1);
+	assert_int_equal(ews_sync_state_parse("", &out), -1);
+	assert_int_equal(ews_sync_state_parse("!!!!", &out), -1);
+	/* an item id is not a sync state, nor the other way round */
+	struct ews_id m = {.kind = EWS_ID_ITEM, .mailbox = mbx, .fid = 1, .mid = 2};
+	assert_int_equal(ews_sync_state_parse(ews_id_format(pool, &m), &out), -1);
+	struct ews_id id;
+	assert_int_equal(ews_id_parse(text, &id), -1);
+	char big[200];
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(ews_sync_state_parse(big, &out), -1);
+	pool_free(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_change_key),
+		cmocka_unit_test(test_sync_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -390,6 +390,10 @@ static int h_xml(struct http_request *req, void *ctx)
 	http_xml_write_attr(w, "a", "x\"<\x02y");
 	for (int i = 0; i < 3000; i++)
 		http_xml_write_elem(w, "item", "text & <more> \x01");
+	/* empty text may come from an empty buffer without storage */
+	http_xml_start(w, "empty");
+	http_xml_write_text(w, NULL, 0);
+	http_xml_end(w);
 	http_xml_end(w);
 	return http_xml_writer_finish(&w, req);
 }
@@ -682,9 +686,13 @@ static void test_server_xml(void **state)
 	pool_t *pool = pool_new("x", 0);
 	assert_string_equal(http_xml_attr(pool, root, "a"), "x\"<y");
 	int n = 0;
-	for (xmlNode *e = http_xml_first_elem(root); e != NULL; e = http_xml_next_elem(e), n++)
+	xmlNode *e = http_xml_first_elem(root);
+	for (; e != NULL && http_xml_is(e, NULL, "item"); e = http_xml_next_elem(e), n++)
 		assert_string_equal(http_xml_text(pool, e), "text & <more> ");
 	assert_int_equal(n, 3000);
+	assert_true(http_xml_is(e, NULL, "empty"));
+	assert_string_equal(http_xml_text(pool, e), "");
+	assert_null(http_xml_next_elem(e));
 	pool_free(&pool);
 	xmlFreeDoc(doc);
 	hc_resp_free(&r);
