@@ -370,6 +370,17 @@ static void mime_map_close(struct mime_map *mm)
 	mm->root = NULL;
 }
 
+int imap_read_header(struct imap_session *s, const struct store_blob_ref *mime, struct buf *out)
+{
+	struct store_imap_msg m = {.has_mime = true, .mime = *mime};
+	struct mime_map mm;
+	buf_reset(out);
+	if (mime_map_open(s, &m, out, true, &mm) < 0)
+		return -1;
+	mime_map_close(&mm);
+	return 0;
+}
+
 /* The message's structure (the header's range when only the header was
  * read). */
 static struct mime_part *mime_root(pool_t *pool, struct mime_map *mm)

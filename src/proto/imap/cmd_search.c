@@ -428,6 +428,101 @@ static size_t header_end(const unsigned char *p, size_t len)
 	return len;
 }
 
+struct imap_search {
+	struct skey root;
+	bool need_store, need_mime;
+	bool modseq_key; /* a MODSEQ key at the top level (RFC 7162 3.1.5) */
+};
+
+struct imap_search *imap_search_parse(struct imap_session *s, const struct imap_arg *keys,
+	const char *charset)
+{
+	if (charset != NULL && !str_case_eq(charset, "UTF-8") && !str_case_eq(charset, "US-ASCII")) {
+		imap_no(s, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+		return NULL;
+	}
+	if (keys->type == IMAP_ARG_EOL) {
+		imap_bad(s, "Missing search keys");
+		return NULL;
+	}
+	struct imap_search *q = pool_alloc(s->cmd_pool, sizeof(*q));
+	struct sparse p = {.s = s, .a = keys};
+	q->root.type = SK_AND;
+	q->root.kids = pool_calloc(s->cmd_pool, imap_args_count(keys) + 1, sizeof(*q->root.kids));
+	while (p.a->type != IMAP_ARG_EOL) {
+		if (parse_key(&p, &q->root.kids[q->root.n++], 1) < 0) {
+			imap_bad(s, "Invalid search key");
+			return NULL;
+		}
+	}
+	q->need_store = p.need_store;
+	q->need_mime = p.need_mime;
+	for (size_t i = 0; i < q->root.n; i++)
+		q->modseq_key |= q->root.kids[i].type == SK_MODSEQ;
+	return q;
+}
+
+bool imap_search_has_modseq(const struct imap_search *q)
+{
+	return q->modseq_key;
+}
+
+int imap_search_run(struct imap_session *s, struct imap_search *q, uint32_t **idx_r,
+	uint32_t *n_r, uint64_t *max_modseq_r)
+{
+	struct imap_selected *sel = s->sel;
+	struct store_imap_msg *all = NULL;
+	uint32_t nall = 0;
+	if (q->need_store &&
+		store_imap_list(s->mb, sel->fid, 1, 0, 0, s->cmd_pool, &all, &nall) != ecSuccess) {
+		imap_no(s, "[SERVERBUG] SEARCH failed");
+		return -1;
+	}
+	uint32_t *hits = pool_calloc(s->cmd_pool, sel->count ? sel->count : 1, sizeof(*hits));
+	uint32_t nhits = 0;
+	uint64_t max_modseq = 0;
+	struct buf scratch;
+	buf_init(&scratch, NULL);
+	uint32_t ai = 0;
+	for (uint32_t i = 0; i < sel->count; i++) {
+		struct smsg sm = {.seq = i + 1, .x = &sel->msgs[i]};
+		if (all != NULL) {
+			while (ai < nall && all[ai].uid < sm.x->uid)
+				ai++;
+			if (ai < nall && all[ai].uid == sm.x->uid)
+				sm.m = &all[ai];
+		}
+		void *map = NULL;
+		if (q->need_mime && sm.m != NULL && sm.m->has_mime && sm.m->mime.size > 0) {
+			int fd;
+			if (store_blob_open_fd(s->srv->store, &sm.m->mime, &fd) == ecSuccess) {
+				map = mmap(NULL, sm.m->mime.size, PROT_READ, MAP_PRIVATE, fd, 0);
+				close(fd);
+				if (map == MAP_FAILED)
+					map = NULL;
+			}
+			if (map != NULL) {
+				sm.mime = map;
+				sm.len = sm.m->mime.size;
+				sm.hdr_end = header_end(sm.mime, sm.len);
+			}
+		}
+		if (eval(&q->root, &sm, &scratch)) {
+			hits[nhits++] = i;
+			if (sm.x->modseq > max_modseq)
+				max_modseq = sm.x->modseq;
+		}
+		if (map != NULL)
+			munmap(map, sm.m->mime.size);
+	}
+	buf_deinit(&scratch);
+	*idx_r = hits;
+	*n_r = nhits;
+	if (max_modseq_r != NULL)
+		*max_modseq_r = max_modseq;
+	return 0;
+}
+
 int imap_cmd_search(struct imap_session *s, struct imap_arg *args)
 {
 	struct imap_selected *sel = s->sel;
@@ -465,78 +560,26 @@ int imap_cmd_search(struct imap_session *s, struct imap_arg *args)
 			r_all = true;
 		a += 2;
 	}
+	const char *charset = NULL;
 	if (a->type == IMAP_ARG_ATOM && slice_case_eq_str(a->s, "CHARSET")) {
-		if (!imap_arg_is_astring(&a[1])) {
+		charset = imap_arg_str(s->cmd_pool, &a[1]);
+		if (charset == NULL) {
 			imap_bad(s, "Missing charset");
-			return 0;
-		}
-		if (!slice_case_eq_str(a[1].s, "UTF-8") && !slice_case_eq_str(a[1].s, "US-ASCII")) {
-			imap_no(s, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 			return 0;
 		}
 		a += 2;
 	}
-	struct sparse p = {.s = s, .a = a};
-	struct skey root = {.type = SK_AND};
-	root.kids = pool_calloc(s->cmd_pool, imap_args_count(a) + 1, sizeof(*root.kids));
-	if (a->type == IMAP_ARG_EOL) {
-		imap_bad(s, "Missing search keys");
+	struct imap_search *q = imap_search_parse(s, a, charset);
+	if (q == NULL)
 		return 0;
-	}
-	while (p.a->type != IMAP_ARG_EOL) {
-		if (parse_key(&p, &root.kids[root.n++], 1) < 0) {
-			imap_bad(s, "Invalid search key");
-			return 0;
-		}
-	}
-	struct store_imap_msg *all = NULL;
-	uint32_t nall = 0;
-	if (p.need_store &&
-		store_imap_list(s->mb, sel->fid, 1, 0, 0, s->cmd_pool, &all, &nall) != ecSuccess) {
-		imap_no(s, "[SERVERBUG] SEARCH failed");
+	uint32_t *hits, nhits;
+	uint64_t max_modseq;
+	if (imap_search_run(s, q, &hits, &nhits, &max_modseq) < 0)
 		return 0;
-	}
-	uint32_t *hits = pool_calloc(s->cmd_pool, sel->count ? sel->count : 1, sizeof(*hits));
-	uint32_t nhits = 0;
-	uint64_t max_modseq = 0;
-	struct buf scratch;
-	buf_init(&scratch, NULL);
-	uint32_t ai = 0;
-	for (uint32_t i = 0; i < sel->count; i++) {
-		struct smsg sm = {.seq = i + 1, .x = &sel->msgs[i]};
-		if (all != NULL) {
-			while (ai < nall && all[ai].uid < sm.x->uid)
-				ai++;
-			if (ai < nall && all[ai].uid == sm.x->uid)
-				sm.m = &all[ai];
-		}
-		void *map = NULL;
-		if (p.need_mime && sm.m != NULL && sm.m->has_mime && sm.m->mime.size > 0) {
-			int fd;
-			if (store_blob_open_fd(s->srv->store, &sm.m->mime, &fd) == ecSuccess) {
-				map = mmap(NULL, sm.m->mime.size, PROT_READ, MAP_PRIVATE, fd, 0);
-				close(fd);
-				if (map == MAP_FAILED)
-					map = NULL;
-			}
-			if (map != NULL) {
-				sm.mime = map;
-				sm.len = sm.m->mime.size;
-				sm.hdr_end = header_end(sm.mime, sm.len);
-			}
-		}
-		if (eval(&root, &sm, &scratch)) {
-			hits[nhits++] = s->uid_cmd ? sm.x->uid : sm.seq;
-			if (sm.x->modseq > max_modseq)
-				max_modseq = sm.x->modseq;
-		}
-		if (map != NULL)
-			munmap(map, sm.m->mime.size);
-	}
-	buf_deinit(&scratch);
-	bool modseq_key = false;
-	for (size_t i = 0; i < root.n; i++)
-		modseq_key |= root.kids[i].type == SK_MODSEQ;
+	/* Indexes to what the client asked for. */
+	for (uint32_t i = 0; i < nhits; i++)
+		hits[i] = s->uid_cmd ? sel->msgs[hits[i]].uid : hits[i] + 1;
+	bool modseq_key = q->modseq_key;
 	if (r_save) {
 		/* RFC 5182: "$" is kept as UIDs. */
 		free(sel->searchres);

@@ -34,10 +34,12 @@ static const struct imap_command imap_commands[] = {
 	{"RENAME", imap_cmd_rename, S_AUTH},
 	{"SEARCH", imap_cmd_search, S_SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE},
 	{"SELECT", imap_cmd_select, S_AUTH},
+	{"SORT", imap_cmd_sort, S_SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE},
 	{"STARTTLS", imap_cmd_starttls, IMAP_CMD_NOAUTH},
 	{"STATUS", imap_cmd_status, S_AUTH},
 	{"STORE", imap_cmd_store, S_SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE},
 	{"SUBSCRIBE", imap_cmd_subscribe, S_AUTH},
+	{"THREAD", imap_cmd_thread, S_SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE},
 	{"UNSELECT", imap_cmd_unselect, S_SEL},
 	{"UNSUBSCRIBE", imap_cmd_subscribe, S_AUTH},
 };

@@ -202,6 +202,26 @@ uint32_t imap_store_msg(struct imap_session *s, uint32_t uid, struct store_imap_
 void imap_write_fetch_flags(struct imap_session *s, uint32_t seq, const struct store_imap_msg *m,
 	bool with_uid);
 
+/* Reads the start of a message's MIME, at least its whole header, into out
+ * (replacing what it held). 0, or -1 when the blob cannot be read. */
+int imap_read_header(struct imap_session *s, const struct store_blob_ref *mime, struct buf *out);
+
+/* --- SEARCH (cmd_search.c), shared with SORT and THREAD --- */
+
+struct imap_search;
+/* Parses the search keys keys (up to the EOL) given in charset (NULL:
+ * none named). Returns the query (cmd_pool), or NULL with a BAD or NO
+ * ([BADCHARSET]) written. */
+struct imap_search *imap_search_parse(struct imap_session *s, const struct imap_arg *keys,
+	const char *charset);
+/* Was a MODSEQ key given (RFC 7162 3.1.5: the response carries MODSEQ)? */
+bool imap_search_has_modseq(const struct imap_search *q);
+/* Runs q over the selected mailbox: *idx_r (cmd_pool) the indexes (seq -
+ * 1) of the matching messages, ascending; *max_modseq_r (optional) the
+ * highest MODSEQ among them. 0, or -1 with a NO written. */
+int imap_search_run(struct imap_session *s, struct imap_search *q, uint32_t **idx_r,
+	uint32_t *n_r, uint64_t *max_modseq_r);
+
 /* Called from a store notification: marks the session and posts a job. */
 void imap_session_notify(void *ctx, const struct store_event *ev);
 
@@ -232,6 +252,8 @@ int imap_cmd_store(struct imap_session *s, struct imap_arg *args);
 int imap_cmd_copy(struct imap_session *s, struct imap_arg *args);
 int imap_cmd_move(struct imap_session *s, struct imap_arg *args);
 int imap_cmd_search(struct imap_session *s, struct imap_arg *args);
+int imap_cmd_sort(struct imap_session *s, struct imap_arg *args);
+int imap_cmd_thread(struct imap_session *s, struct imap_arg *args);
 int imap_cmd_append(struct imap_session *s, struct imap_arg *args);
 int imap_cmd_idle(struct imap_session *s, struct imap_arg *args);
 
