@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -295,6 +296,13 @@ static void conn_release_socket(struct net_conn *conn)
 	if (conn->under_out_cb != NULL)
 		evbuffer_remove_cb_entry(bufferevent_get_output(conn->under), conn->under_out_cb);
 	conn->out_cb = conn->under_out_cb = NULL;
+	/* A worker writes to conn->fd only under the lock and while it is
+	 * not -1: take it away before the descriptor can be closed and
+	 * reused by another connection. */
+	pthread_mutex_lock(&conn->mtx);
+	conn->fd = -1;
+	conn->dead = true;
+	pthread_mutex_unlock(&conn->mtx);
 	/* BEV_OPT_CLOSE_ON_FREE: frees the SSL, a STARTTLS filter's
 	 * underlying bufferevent, and closes the socket. */
 	bufferevent_free(conn->bev);
@@ -369,6 +377,7 @@ void net_conn_accept(struct net_loop *loop, struct net_incoming *inc)
 	conn->applied_max = lst->max_command;
 	conn->idle_timeout_s = lst->idle_timeout_s;
 	conn->in_framed = SIZE_MAX;
+	conn->fd = lst->implicit_tls ? -1 : inc->fd;
 	buf_init(&conn->in, NULL);
 	conn->created_ms = conn->last_input_ms = conn->last_output_ms = net_now_ms();
 
@@ -402,6 +411,7 @@ void net_conn_accept(struct net_loop *loop, struct net_incoming *inc)
 			SSL_free(conn->ssl);
 		conn->ssl = NULL;
 		close(inc->fd);
+		conn->fd = -1;
 		conn->dead = true;
 		conn->phase = NET_PHASE_CLOSED;
 		net_loop_wake_conn(loop, conn);
@@ -482,6 +492,7 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = net_now_ms();
 	pthread_mutex_lock(&conn->mtx);
 	bool busy = conn->job_running || conn->paused;
+	bool job_done = conn->job_done;
 	size_t pending = evbuffer_get_length(conn->out) + conn->loop_out;
 	uint64_t timeout = (uint64_t)conn->idle_timeout_s * 1000;
 	pthread_mutex_unlock(&conn->mtx);
@@ -508,6 +519,11 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		next = timeout - (now - conn->created_ms);
+	} else if (conn->phase == NET_PHASE_OPEN && job_done) {
+		/* A job ended without waking the loop (conn_job_run):
+		 * account for it first; that re-arms this timer. */
+		conn_wake(conn);
+		return;
 	} else if (conn->phase == NET_PHASE_OPEN && !busy) {
 		if (now - conn->last_input_ms >= timeout) {
 			pthread_mutex_lock(&conn->mtx);
@@ -534,13 +550,68 @@ static void conn_start_job(struct net_conn *conn, enum net_job_kind kind)
 {
 	conn->job_kind = kind;
 	conn->job.run = conn_job_run;
+	/* What the loop already knows it must act on when the job ends:
+	 * input beyond this command (pipelined, or held in the bufferevent)
+	 * to frame, or the peer's EOF to close on. Nothing else will wake
+	 * it for these. */
+	size_t buffered = conn->in.len - conn->in_off;
+	size_t mine = kind == NET_JOB_COMMAND ? conn->job_len : 0;
+	conn->job_needs_loop = buffered > mine || conn->peer_eof ||
+		(conn->bev != NULL && evbuffer_get_length(bufferevent_get_input(conn->bev)) > 0);
 	pthread_mutex_lock(&conn->mtx);
 	HERMOD_ASSERT(!conn->job_running);
 	conn->job_running = true;
 	conn->job_done = false;
+	conn->missed = false;
 	pthread_mutex_unlock(&conn->mtx);
 	net_conn_ref(conn); /* the job's */
 	net_workers_submit(conn->srv->workers, &conn->job);
+}
+
+/* Worker, under conn->mtx, at the end of a job: true when the loop has
+ * nothing to do about it until the next thing happens on the connection
+ * (input, a post, a timer), so the job need not wake it. The loop then
+ * accounts for the job when it next processes the connection. This and
+ * conn_write_direct save the worker-to-loop hand-off of a request/reply
+ * exchange, which profiles showed to be most of a small command's cost. */
+static bool conn_job_end_quiet(struct net_conn *conn)
+{
+	switch (conn->job_kind) {
+	case NET_JOB_CONNECT:
+	case NET_JOB_COMMAND:
+	case NET_JOB_POST:
+		break;
+	default:
+		return false;
+	}
+	return !conn->close_req && !conn->dead && !conn->starttls_req && !conn->shutdown_req &&
+		!conn->timed_out && !conn->missed && !conn->job_needs_loop &&
+		conn->posts == NULL && conn->writers_waiting == 0;
+}
+
+/* Worker, under conn->mtx: writes the job's corked output straight to a
+ * plain socket when nothing is queued ahead of it on the loop's side.
+ * Returns true when all of it went (or there was none); what the socket
+ * does not take at once stays for the loop. */
+static bool conn_write_direct(struct net_conn *conn)
+{
+	size_t len = evbuffer_get_length(conn->out);
+	if (len == 0)
+		return true;
+	if (conn->fd < 0 || conn->loop_out > 0)
+		return false;
+	struct iovec iov[16];
+	int n = evbuffer_peek(conn->out, -1, NULL, iov, 16);
+	if (n <= 0)
+		return false;
+	if (n > 16)
+		n = 16; /* the rest goes through the loop */
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+	ssize_t w = sendmsg(conn->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w <= 0)
+		return false; /* EAGAIN or an error: the loop sees it */
+	evbuffer_drain(conn->out, (size_t)w);
+	return evbuffer_get_length(conn->out) == 0;
 }
 
 static void conn_job_run(struct net_job *job)
@@ -586,10 +657,13 @@ static void conn_job_run(struct net_job *job)
 	pthread_mutex_lock(&conn->mtx);
 	if (r < 0 || close_after)
 		conn->close_req = true;
+	bool wake = !conn_job_end_quiet(conn) || !conn_write_direct(conn);
 	conn->job_running = false;
 	conn->job_done = true;
+	conn->job_end_ms = net_now_ms();
 	pthread_mutex_unlock(&conn->mtx);
-	conn_wake(conn);
+	if (wake)
+		conn_wake(conn);
 	net_conn_unref(&conn);
 }
 
@@ -720,6 +794,9 @@ static void conn_starttls(struct net_conn *conn)
 	}
 	/* The socket bufferevent now belongs to the filter; our callbacks on
 	 * it are replaced by the filter's, except the output counter. */
+	pthread_mutex_lock(&conn->mtx);
+	conn->fd = -1;
+	pthread_mutex_unlock(&conn->mtx);
 	conn->under = conn->bev;
 	conn->under_out_cb = conn->out_cb;
 	conn->bev = filter;
@@ -813,7 +890,12 @@ static void conn_destroy(struct net_conn *conn)
 /* After a job: account for what it did. */
 static void conn_job_finished(struct net_conn *conn)
 {
-	conn->last_input_ms = net_now_ms(); /* the idle clock restarts */
+	pthread_mutex_lock(&conn->mtx);
+	uint64_t end_ms = conn->job_end_ms;
+	pthread_mutex_unlock(&conn->mtx);
+	/* The idle clock restarts when the job returned, which may be a while
+	 * before the loop learns of it. */
+	conn->last_input_ms = end_ms;
 	switch (conn->job_kind) {
 	case NET_JOB_COMMAND:
 		conn_in_consume(conn, conn->job_len);
@@ -836,8 +918,11 @@ static void conn_job_finished(struct net_conn *conn)
 	pthread_mutex_unlock(&conn->mtx);
 	if (starttls && !closing && conn->bev != NULL)
 		conn_starttls(conn);
-	if (conn->phase < NET_PHASE_CLOSING && conn->timer != NULL)
-		conn_arm_timer(conn, (uint64_t)timeout_s * 1000);
+	if (conn->phase < NET_PHASE_CLOSING && conn->timer != NULL) {
+		uint64_t timeout = (uint64_t)timeout_s * 1000, now = net_now_ms();
+		uint64_t idle = now > end_ms ? now - end_ms : 0;
+		conn_arm_timer(conn, idle < timeout ? timeout - idle : 1);
+	}
 }
 
 static void conn_enter_closing(struct net_conn *conn)
@@ -970,6 +1055,8 @@ void net_conn_process(struct net_conn *conn)
 	bool running = conn->job_running;
 	bool done = conn->job_done;
 	conn->job_done = false;
+	if (running)
+		conn->missed = true;
 	bool dead = conn->dead;
 	pthread_mutex_unlock(&conn->mtx);
 	if (dead && conn->bev != NULL)

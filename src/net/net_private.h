@@ -195,6 +195,15 @@ struct net_conn {
 	bool job_running, job_done;
 	bool close_req, dead, gone, paused, starttls_req, shutdown_req;
 	bool timed_out;
+	/* The loop was woken while a job ran: the job's end must wake it
+	 * again (see conn_job_run). */
+	bool missed;
+	/* The plain socket, for a worker's direct write at the end of a job;
+	 * -1 under TLS and once the socket is released. A worker uses it
+	 * only while holding mtx, and the loop sets it to -1 under mtx
+	 * before closing the socket, so it is never a reused descriptor. */
+	int fd;
+	uint64_t job_end_ms; /* when the last job returned */
 	int job_result;
 	struct net_post *posts, *posts_tail;
 	size_t max_command;
@@ -230,6 +239,7 @@ struct net_conn {
 	struct net_job job;
 	enum net_job_kind job_kind;
 	size_t job_len;
+	bool job_needs_loop; /* input or the peer's EOF was waiting when the job started */
 	struct net_post *job_post;
 };
 
