@@ -25,6 +25,7 @@ static int serve_pop3_start(struct serve_ctx *sc, const char **error_r)
 	set->loopback_secure = config_get_bool(cfg, "pop3", "loopback_secure");
 	set->allow_plaintext = config_get_bool(cfg, "auth", "allow_plaintext");
 	set->login_delay_s = (unsigned)config_get_time(cfg, "pop3", "login_delay");
+	set->ntlm = config_get_bool(cfg, "pop3", "ntlm");
 	const char *expire = config_get_str(cfg, "pop3", "expire");
 	uint64_t days;
 	if (str_case_eq(expire, "never")) {

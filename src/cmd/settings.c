@@ -108,6 +108,9 @@ const struct config_setting hermod_settings[] = {
 		"(0: retrieved messages are removed at QUIT)"},
 	{"pop3", "login_delay", CONFIG_TYPE_TIME, "0", 0, 86400,
 		"LOGIN-DELAY (RFC 2449): minimum time between two logins of a user (0: none)"},
+	{"pop3", "ntlm", CONFIG_TYPE_BOOL, "no", 0, 0,
+		"offer AUTH NTLM (MS-OXPOP3; only users with an NT hash stored can use it, and "
+		"clients such as curl choose NTLM whenever it is offered)"},
 	/* [smtp] */
 	{"smtp", "listen", CONFIG_TYPE_LIST, "127.0.0.1:2525", 0, 0,
 		"inbound MTA: mail from the Internet for our domains (port 25 in production; "

@@ -573,3 +573,43 @@ def test_bad_expire_setting(hermod_factory):
     r = subprocess.run([os.path.join(BUILD, "src", "cmd", "hermod"), "-c", h.config_path,
                         "serve"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "expire" in r.stdout + r.stderr
+
+
+def ntlm_server(hermod_factory, **pop3):
+    h = hermod_factory({"pop3": {"ntlm": "yes", **pop3}})
+    h.add_user(USER, PASSWORD, "--nt-hash")
+    fill(h, USER, MSG1, MSG2, MSG3)
+    return h
+
+
+def test_ntlm_offered_when_enabled(hermod_factory):
+    h = ntlm_server(hermod_factory)
+    assert connect(h).capa()["SASL"] == ["PLAIN", "LOGIN", "NTLM"]
+    r = Raw(h)
+    assert r.cmd("AUTH").startswith(b"+OK")
+    assert r.multi() == [b"PLAIN", b"LOGIN", b"NTLM"]
+    r.close()
+    # NTLM sends no password: it stays on offer before TLS.
+    h2 = ntlm_server(hermod_factory, loopback_secure="no")
+    capa = connect(h2).capa()
+    assert "USER" not in capa and capa["SASL"] == ["NTLM"] and "STLS" in capa
+
+
+def test_ntlm_refusals(hermod_factory):
+    r = Raw(ntlm_server(hermod_factory))
+    assert r.cmd("AUTH NTLM") == b"+ "
+    assert r.cmd("*").startswith(b"-ERR")
+    assert r.cmd("AUTH NTLM") == b"+ "
+    assert r.cmd("!!!").startswith(b"-ERR [AUTH]")
+    assert r.cmd("AUTH NTLM " + b64(b"NTLMSSP\0garbage")).startswith(b"-ERR [AUTH]")
+    r.close()
+
+
+def test_ntlm_off_by_default(pop):
+    """NT hashes are opt-in (passwords are kept as yescrypt hashes only), and
+    clients such as curl pick NTLM whenever it is offered: so it is offered
+    only when [pop3] ntlm says so."""
+    assert connect(pop).capa()["SASL"] == ["PLAIN", "LOGIN"]
+    r = Raw(pop)
+    assert r.cmd("AUTH NTLM").startswith(b"-ERR")
+    r.close()

@@ -52,3 +52,22 @@ def test_curl_dele(hermod):
     p = login(hermod)
     assert p.stat() == (2, len(MSG2) + len(MSG3))
     p.quit()
+
+
+def test_curl_ntlm(hermod_factory):
+    """MS-OXPOP3 AUTH NTLM with curl's NTLMv2 client."""
+    h = hermod_factory({"pop3": {"ntlm": "yes"}})
+    h.add_user(USER, PASSWORD, "--nt-hash")
+    h.add_user("bob@example.test", "bob-secret")       # no NT hash
+    fill(h, USER, MSG1, MSG2, MSG3)
+    url = f"pop3://127.0.0.1:{h.port('pop3')}"
+    for extra in ([], ["--sasl-ir"]):
+        r = curl("-u", f"{USER}:{PASSWORD}", "--login-options", "AUTH=NTLM", *extra, f"{url}/2")
+        assert r.stdout == MSG2
+    # Offered NTLM, curl picks it by itself.
+    assert curl("-u", f"{USER}:{PASSWORD}", f"{url}/3").stdout == MSG3
+    r = curl("-u", f"{USER}:wrong", "--login-options", "AUTH=NTLM", f"{url}/1", check=False)
+    assert r.returncode == 67
+    r = curl("-u", "bob@example.test:bob-secret", "--login-options", "AUTH=NTLM", f"{url}/1",
+             check=False)
+    assert r.returncode == 67

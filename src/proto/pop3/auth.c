@@ -5,17 +5,24 @@
 
 #include "core/base64.h"
 #include "core/log.h"
+#include "directory/ntlm.h"
 #include "directory/sasl.h"
 #include "proto/pop3/pop3_int.h"
 
 const char *pop3_sasl_mechanisms(struct pop3_session *s)
 {
-	return pop3_plaintext_ok(s) ? "PLAIN LOGIN" : "";
+	/* NTLM sends no password, so it is offered before TLS too. */
+	bool ntlm = s->srv->set.ntlm;
+	if (pop3_plaintext_ok(s))
+		return ntlm ? "PLAIN LOGIN NTLM" : "PLAIN LOGIN";
+	return ntlm ? "NTLM" : "";
 }
 
 void pop3_sasl_reset(struct pop3_session *s)
 {
 	s->sasl = POP3_SASL_NONE;
+	s->ntlm_challenged = false;
+	directory_ntlm_free(&s->ntlm);
 }
 
 static void pop3_set_user_name(struct pop3_session *s, struct slice name)
@@ -36,13 +43,11 @@ static void pop3_login_failed(struct pop3_session *s, const char *code, const ch
 	}
 }
 
-/* Checks a user name and password and, when right, opens the maildrop. */
-static void pop3_login(struct pop3_session *s, const char *username, const char *password)
+/* Answers the outcome of a login (any mechanism) and, when it succeeded,
+ * opens the maildrop. */
+static void pop3_auth_result(struct pop3_session *s, enum directory_auth_result r,
+	struct directory_user *user, const char *username, const char *error)
 {
-	struct directory_user *user = NULL;
-	const char *error = NULL;
-	enum directory_auth_result r = directory_auth_plain(s->srv->dir, s->srv->throttle,
-		username, password, net_conn_peer_ip(s->conn), s->cmd_pool, &user, &error);
 	struct log_ctx *lc = net_conn_log(s->conn);
 	switch (r) {
 	case DIRECTORY_AUTH_OK:
@@ -76,6 +81,52 @@ static void pop3_login(struct pop3_session *s, const char *username, const char 
 		lc->user = user->address;
 		net_conn_set_idle_timeout(s->conn, s->srv->set.idle_timeout_s);
 	}
+}
+
+/* Checks a user name and password and, when right, opens the maildrop. */
+static void pop3_login(struct pop3_session *s, const char *username, const char *password)
+{
+	struct directory_user *user = NULL;
+	const char *error = NULL;
+	enum directory_auth_result r = directory_auth_plain(s->srv->dir, s->srv->throttle,
+		username, password, net_conn_peer_ip(s->conn), s->cmd_pool, &user, &error);
+	pop3_auth_result(s, r, user, username, error);
+}
+
+/* One NTLMSSP message of AUTH NTLM (MS-OXPOP3 2.2.1, 3.2.5): the
+ * NEGOTIATE_MESSAGE is answered with "+ " and the CHALLENGE_MESSAGE, the
+ * AUTHENTICATE_MESSAGE with the outcome. */
+static void pop3_ntlm_step(struct pop3_session *s, struct slice b64)
+{
+	struct buf in, out;
+	buf_init(&in, s->cmd_pool);
+	buf_init(&out, s->cmd_pool);
+	const char *error = NULL;
+	if (base64_decode(b64.ptr, b64.len, &in) < 0 || in.len > DIRECTORY_NTLM_MESSAGE_MAX) {
+		pop3_sasl_reset(s);
+		pop3_login_failed(s, "AUTH", "Invalid NTLM message");
+		return;
+	}
+	if (!s->ntlm_challenged) {
+		if (directory_ntlm_challenge(s->ntlm, in.data, in.len, &out, &error) < 0) {
+			log_info(net_conn_log(s->conn), "bad NTLM NEGOTIATE_MESSAGE: %s", error);
+			pop3_sasl_reset(s);
+			pop3_login_failed(s, "AUTH", "Invalid NTLM message");
+			return;
+		}
+		s->ntlm_challenged = true;
+		buf_append_str(&s->out, "+ ");
+		base64_encode(out.data, out.len, &s->out);
+		buf_append_str(&s->out, "\r\n");
+		return;
+	}
+	struct directory_user *user = NULL;
+	const char *who = NULL;
+	enum directory_auth_result r = directory_ntlm_authenticate(s->ntlm, s->srv->dir,
+		s->srv->throttle, net_conn_peer_ip(s->conn), in.data, in.len, s->cmd_pool, &user, &who,
+		&error);
+	pop3_sasl_reset(s);
+	pop3_auth_result(s, r, user, who != NULL ? who : "(ntlm)", error);
 }
 
 void pop3_cmd_user(struct pop3_session *s, const struct pop3_command *cmd)
@@ -181,6 +232,8 @@ void pop3_sasl_continue(struct pop3_session *s, struct slice line)
 		return;
 	}
 	case POP3_SASL_NTLM:
+		pop3_ntlm_step(s, line);
+		return;
 	case POP3_SASL_NONE:
 		break;
 	}
@@ -209,6 +262,17 @@ void pop3_cmd_auth(struct pop3_session *s, const struct pop3_command *cmd)
 	struct slice mech = cmd->argv[0];
 	bool has_ir = cmd->argc == 2;
 	bool plain = slice_case_eq_str(mech, "PLAIN"), login = slice_case_eq_str(mech, "LOGIN");
+	if (slice_case_eq_str(mech, "NTLM") && s->srv->set.ntlm) {
+		s->sasl = POP3_SASL_NTLM;
+		s->ntlm = directory_ntlm_new(s->srv->set.hostname);
+		if (has_ir) {
+			pop3_ntlm_step(s, cmd->argv[1]);
+			return;
+		}
+		/* MS-OXPOP3 2.2.1: POP3_NTLM_Supported_Response, "+ " */
+		buf_append_str(&s->out, "+ \r\n");
+		return;
+	}
 	if (!plain && !login) {
 		pop3_err(s, NULL, "Unsupported authentication mechanism");
 		s->bad = true;

@@ -31,6 +31,7 @@ struct pop3_settings {
 	bool loopback_secure;       /* loopback peers count as secure */
 	int expire_days;            /* EXPIRE policy: days, 0, or POP3_EXPIRE_NEVER */
 	unsigned login_delay_s;     /* LOGIN-DELAY: minimum seconds between logins; 0: none */
+	bool ntlm;                  /* offer AUTH NTLM (MS-OXPOP3) */
 };
 
 /* Fills the defaults (the ones src/cmd/settings.c declares). */

@@ -48,6 +48,7 @@ struct pop3_session {
 	enum pop3_state state;
 	enum pop3_sasl sasl;
 	struct directory_ntlm *ntlm;
+	bool ntlm_challenged; /* the CHALLENGE_MESSAGE was sent */
 	/* USER's argument, or LOGIN's user name; "" when none. Fixed, so
 	 * that repeated USER commands cannot grow the connection's pool. */
 	char user_name[POP3_USER_NAME_MAX + 1];

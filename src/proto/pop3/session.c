@@ -26,6 +26,7 @@ void pop3_settings_default(struct pop3_settings *set)
 	set->preauth_timeout_s = 60;
 	set->loopback_secure = true;
 	set->expire_days = POP3_EXPIRE_NEVER;
+	set->ntlm = false;
 }
 
 size_t pop3_max_command(const struct pop3_settings *set)
