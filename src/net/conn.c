@@ -257,7 +257,26 @@ static void conn_flush_out(struct net_conn *conn)
 	evbuffer_add_buffer(tmp, conn->out);
 	conn->loop_out += n;
 	pthread_mutex_unlock(&conn->mtx);
-	evbuffer_add_buffer(bufferevent_get_output(conn->bev), tmp);
+	if (conn->z == NULL) {
+		evbuffer_add_buffer(bufferevent_get_output(conn->bev), tmp);
+		return;
+	}
+	/* Compressed: what the socket takes is the deflated form, so that is
+	 * what the back-pressure counts. */
+	if (net_zstream_deflate(conn->z, tmp, conn->zbuf) < 0) {
+		evbuffer_drain(tmp, evbuffer_get_length(tmp));
+		evbuffer_drain(conn->zbuf, evbuffer_get_length(conn->zbuf));
+		net_conn_kill(conn, "compression failed");
+		return;
+	}
+	evbuffer_add_buffer(bufferevent_get_output(conn->bev), conn->zbuf);
+	size_t total = conn_bev_out_len(conn);
+	pthread_mutex_lock(&conn->mtx);
+	conn->loop_out = total;
+	if (conn->writers_waiting > 0 &&
+		total + evbuffer_get_length(conn->out) <= conn->srv->cfg.output_high_water / 2)
+		pthread_cond_broadcast(&conn->cond);
+	pthread_mutex_unlock(&conn->mtx);
 }
 
 /* Loop: an output buffer changed (we added, or the socket took data). */
@@ -557,7 +576,8 @@ static void conn_start_job(struct net_conn *conn, enum net_job_kind kind)
 	size_t buffered = conn->in.len - conn->in_off;
 	size_t mine = kind == NET_JOB_COMMAND ? conn->job_len : 0;
 	conn->job_needs_loop = buffered > mine || conn->peer_eof ||
-		(conn->bev != NULL && evbuffer_get_length(bufferevent_get_input(conn->bev)) > 0);
+		(conn->bev != NULL && evbuffer_get_length(bufferevent_get_input(conn->bev)) > 0) ||
+		(conn->z != NULL && net_zstream_inflate_pending(conn->z));
 	pthread_mutex_lock(&conn->mtx);
 	HERMOD_ASSERT(!conn->job_running);
 	conn->job_running = true;
@@ -584,7 +604,8 @@ static bool conn_job_end_quiet(struct net_conn *conn)
 	default:
 		return false;
 	}
-	return !conn->close_req && !conn->dead && !conn->starttls_req && !conn->shutdown_req &&
+	return !conn->close_req && !conn->dead && !conn->starttls_req && !conn->compress_req &&
+		!conn->shutdown_req &&
 		!conn->timed_out && !conn->missed && !conn->job_needs_loop &&
 		conn->posts == NULL && conn->writers_waiting == 0;
 }
@@ -708,6 +729,34 @@ static void conn_in_discard(struct net_conn *conn)
 	}
 }
 
+/* Compressed input: inflates from bevin into conn->in until *avail
+ * reaches max or no more comes out, a slice at a time (max can be an
+ * APPEND literal's size). The limit applies to the inflated bytes, so a
+ * small compressed input cannot grow past it. -1 (and the connection is
+ * killed) for corrupt input. */
+#define NET_INFLATE_STEP (256 * 1024)
+static int conn_inflate(struct net_conn *conn, struct evbuffer *bevin, size_t max, size_t *avail)
+{
+	while (*avail < max) {
+		size_t room = max - *avail;
+		if (room > NET_INFLATE_STEP)
+			room = NET_INFLATE_STEP;
+		size_t old = conn->in.len;
+		unsigned char *dst = buf_append_space(&conn->in, room);
+		ssize_t got = net_zstream_inflate(conn->z, bevin, dst, room);
+		buf_truncate(&conn->in, old + (got > 0 ? (size_t)got : 0));
+		if (got < 0) {
+			log_info(&conn->net_log, "net: corrupt compressed input, closing");
+			net_conn_kill(conn, "corrupt compressed input");
+			return -1;
+		}
+		*avail += (size_t)got;
+		if ((size_t)got < room)
+			break;
+	}
+	return 0;
+}
+
 /* Finds the next command. Returns its length, 0 when more input is
  * needed, or -1 when the input can never become a valid command. */
 static ssize_t conn_frame(struct net_conn *conn)
@@ -722,16 +771,22 @@ static ssize_t conn_frame(struct net_conn *conn)
 		conn_apply_max(conn, max);
 		size_t avail = conn->in.len - conn->in_off;
 		size_t more = evbuffer_get_length(bevin);
-		if (avail < max && more > 0) {
-			if (more > max - avail)
-				more = max - avail;
+		bool held = conn->z != NULL && net_zstream_inflate_pending(conn->z);
+		if (avail < max && (more > 0 || held)) {
 			if (conn->in_off > 0 && conn->in_off >= conn->in.len / 2) {
 				buf_consume(&conn->in, conn->in_off);
 				conn->in_off = 0;
 			}
-			unsigned char *dst = buf_append_space(&conn->in, more);
-			evbuffer_remove(bevin, dst, more);
-			avail += more;
+			if (conn->z != NULL) {
+				if (conn_inflate(conn, bevin, max, &avail) < 0)
+					return 0;
+			} else {
+				if (more > max - avail)
+					more = max - avail;
+				unsigned char *dst = buf_append_space(&conn->in, more);
+				evbuffer_remove(bevin, dst, more);
+				avail += more;
+			}
 		}
 		if (avail == 0 || avail == conn->in_framed)
 			return 0;
@@ -758,7 +813,8 @@ static ssize_t conn_frame(struct net_conn *conn)
 			return -1;
 		/* frame() may have raised the limit (a literal was announced):
 		 * pull in what the old limit held back. */
-		if (max_now > max && evbuffer_get_length(bevin) > 0)
+		if (max_now > max && (evbuffer_get_length(bevin) > 0 ||
+					     (conn->z != NULL && net_zstream_inflate_pending(conn->z))))
 			continue;
 		return 0;
 	}
@@ -809,6 +865,36 @@ static void conn_starttls(struct net_conn *conn)
 	bufferevent_setwatermark(conn->under, EV_READ, 0, NET_TLS_RAW_INPUT_MAX);
 	conn_setup_bev(conn, filter);
 	log_debug(&conn->net_log, "net: STARTTLS");
+}
+
+/* --- Compression --- */
+
+static void conn_compress_start(struct net_conn *conn, int level)
+{
+	/* The positive reply goes out uncompressed (RFC 4978 3). */
+	conn_flush_out(conn);
+	conn->z = net_zstream_new(level);
+	conn->zbuf = evbuffer_new();
+	/* Jobs may no longer write to the socket themselves
+	 * (conn_write_direct): everything goes through the deflater. */
+	pthread_mutex_lock(&conn->mtx);
+	conn->fd = -1;
+	pthread_mutex_unlock(&conn->mtx);
+	if (conn->z == NULL || conn->zbuf == NULL) {
+		log_error(&conn->net_log, "net: cannot start compression");
+		net_conn_kill(conn, "compression failed");
+		return;
+	}
+	/* What the client sent after the command is compressed already: it
+	 * goes back in front of the input, to be inflated. */
+	size_t rest = conn->in.len - conn->in_off;
+	if (rest > 0)
+		evbuffer_prepend(bufferevent_get_input(conn->bev), conn->in.data + conn->in_off,
+			rest);
+	conn->in_off = 0;
+	buf_truncate(&conn->in, 0);
+	conn->in_framed = SIZE_MAX;
+	log_debug(&conn->net_log, "net: compression on (deflate level %d)", level);
 }
 
 /* --- The state machine --- */
@@ -873,6 +959,10 @@ static void conn_destroy(struct net_conn *conn)
 		event_free(conn->post_timer);
 	conn->post_timer = NULL;
 	buf_deinit(&conn->in);
+	net_zstream_free(&conn->z);
+	if (conn->zbuf != NULL)
+		evbuffer_free(conn->zbuf);
+	conn->zbuf = NULL;
 	pthread_mutex_lock(&conn->mtx);
 	conn->gone = true;
 	conn->dead = true;
@@ -913,11 +1003,15 @@ static void conn_job_finished(struct net_conn *conn)
 	pthread_mutex_lock(&conn->mtx);
 	bool starttls = conn->starttls_req;
 	conn->starttls_req = false;
+	int compress = conn->compress_req;
+	conn->compress_req = 0;
 	bool closing = conn->close_req || conn->dead;
 	unsigned timeout_s = conn->idle_timeout_s;
 	pthread_mutex_unlock(&conn->mtx);
 	if (starttls && !closing && conn->bev != NULL)
 		conn_starttls(conn);
+	if (compress > 0 && !closing && conn->bev != NULL)
+		conn_compress_start(conn, compress - 1);
 	if (conn->phase < NET_PHASE_CLOSING && conn->timer != NULL) {
 		uint64_t timeout = (uint64_t)timeout_s * 1000, now = net_now_ms();
 		uint64_t idle = now > end_ms ? now - end_ms : 0;
@@ -1150,12 +1244,34 @@ void net_conn_set_max_command(struct net_conn *conn, size_t max)
 
 int net_conn_starttls(struct net_conn *conn)
 {
-	if (conn->listener->tls == NULL || conn->is_tls || !conn_in_job(conn))
+	/* conn->z is set only between jobs: a job may read it. */
+	if (conn->listener->tls == NULL || conn->is_tls || !conn_in_job(conn) ||
+		conn->z != NULL)
 		return -1;
 	pthread_mutex_lock(&conn->mtx);
 	conn->starttls_req = true;
 	pthread_mutex_unlock(&conn->mtx);
 	return 0;
+}
+
+int net_conn_compress(struct net_conn *conn, int level)
+{
+	if (level < 1 || level > 9 || !conn_in_job(conn) || conn->z != NULL)
+		return -1;
+	pthread_mutex_lock(&conn->mtx);
+	bool busy = conn->compress_req != 0 || conn->starttls_req;
+	if (!busy)
+		conn->compress_req = level + 1;
+	pthread_mutex_unlock(&conn->mtx);
+	return busy ? -1 : 0;
+}
+
+bool net_conn_is_compressed(struct net_conn *conn)
+{
+	pthread_mutex_lock(&conn->mtx);
+	bool req = conn->compress_req != 0;
+	pthread_mutex_unlock(&conn->mtx);
+	return req || conn->z != NULL;
 }
 
 void net_conn_post(struct net_conn *conn, unsigned delay_ms,

@@ -209,9 +209,24 @@ void net_conn_set_max_command(struct net_conn *conn, size_t max);
  * its positive reply): when the handler returns, the reply is flushed,
  * input the client sent after the command is discarded (RFC 3207 4.2:
  * no pipelining across STARTTLS) and the TLS handshake starts. Returns 0,
- * or -1 if the listener has no TLS context, TLS is already on, or the
- * caller is not this connection's job. */
+ * or -1 if the listener has no TLS context, TLS is already on,
+ * compression is on, or the caller is not this connection's job. */
 int net_conn_starttls(struct net_conn *conn);
+
+/* From the handler of the command that accepted compression (IMAP
+ * COMPRESS=DEFLATE, RFC 4978), after writing its positive reply: when the
+ * handler returns, the reply is flushed uncompressed; from then on every
+ * byte written is compressed with raw deflate (RFC 1951; level 1-9) and
+ * flushed with a sync flush each time output is handed to the socket,
+ * and every byte read is inflated, including what the client sent after
+ * the command. Over TLS, compression sits above it. Back-pressure and
+ * the command limit count compressed output and inflated input. Corrupt
+ * compressed input closes the connection. Returns 0, or -1 if
+ * compression is already on or requested, the level is invalid, or the
+ * caller is not this connection's job. */
+int net_conn_compress(struct net_conn *conn, int level);
+/* True once compression is on (or requested by the running job). */
+bool net_conn_is_compressed(struct net_conn *conn);
 
 /* Runs fn(conn, arg) as a job of this connection on a worker, serialized
  * with its commands (never concurrently with another job of it). Used by

@@ -142,6 +142,24 @@ struct net_server {
 	struct event *sig_ev[2];
 };
 
+/* --- Compression (zstream.c, net_conn_compress) --- */
+
+struct net_zstream;
+/* Raw deflate both ways (RFC 1951, no zlib header) at a deflate level;
+ * NULL when zlib cannot set up. */
+struct net_zstream *net_zstream_new(int level);
+void net_zstream_free(struct net_zstream **z);
+/* Compresses all of src into dst, ending with a sync flush so that the
+ * peer can decode everything sent. 0 or -1. */
+int net_zstream_deflate(struct net_zstream *z, struct evbuffer *src, struct evbuffer *dst);
+/* Decompresses from src (consumed as it is used) into dst, at most room
+ * bytes. Returns the bytes produced, or -1 for corrupt input (or input
+ * after the peer ended its stream). */
+ssize_t net_zstream_inflate(struct net_zstream *z, struct evbuffer *src, unsigned char *dst,
+	size_t room);
+/* True when inflate may hold output that did not fit last time. */
+bool net_zstream_inflate_pending(const struct net_zstream *z);
+
 /* --- Connections --- */
 
 enum net_job_kind {
@@ -194,6 +212,7 @@ struct net_conn {
 	unsigned writers_waiting;
 	bool job_running, job_done;
 	bool close_req, dead, gone, paused, starttls_req, shutdown_req;
+	int compress_req; /* deflate level + 1 requested by net_conn_compress; 0: none */
 	bool timed_out;
 	/* The loop was woken while a job ran: the job's end must wake it
 	 * again (see conn_job_run). */
@@ -216,6 +235,8 @@ struct net_conn {
 	struct bufferevent *under; /* the plaintext socket under a STARTTLS filter */
 	struct evbuffer_cb_entry *out_cb, *under_out_cb;
 	SSL *ssl;
+	struct net_zstream *z; /* compression on (net_conn_compress) */
+	struct evbuffer *zbuf; /* compressed output on its way to the bufferevent */
 	enum net_conn_phase phase;
 	bool connected;   /* on_connect was scheduled: on_close is owed */
 	bool is_tls;

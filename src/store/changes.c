@@ -505,6 +505,7 @@ uint32_t store_imap_list(struct store_mailbox *mb, mapi_id_t fid_id, uint32_t ui
 			m->flags = store_imap_flags_get(&mm);
 			m->internal_date = (uint64_t)sqlite3_column_int64(st, 8);
 			m->size = (uint64_t)sqlite3_column_int64(st, 9);
+			m->store_size = m->size;
 			if (sqlite3_column_bytes(st, 10) == 32) {
 				m->has_mime = true;
 				memcpy(m->mime.sha256, sqlite3_column_blob(st, 10), 32);

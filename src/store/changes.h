@@ -106,6 +106,7 @@ struct store_imap_msg {
 	uint32_t n_keywords;
 	uint64_t internal_date; /* FILETIME: delivery time, else creation time */
 	uint64_t size;          /* the MIME's size, else PR_MESSAGE_SIZE */
+	uint64_t store_size;    /* PR_MESSAGE_SIZE: what the message counts against the quota */
 	bool has_mime;
 	struct store_blob_ref mime;
 };

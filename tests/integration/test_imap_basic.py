@@ -298,8 +298,9 @@ def test_search(imap_server):
     assert s("2:3", "UNSEEN") == ["3"]
     assert s("UID", "1,3") == ["1", "3"]
     assert s("CHARSET", "UTF-8", "SUBJECT", "pie") == ["1"]
-    typ, data = m.search("KOI8-R", "SUBJECT", "pie")
-    assert typ == "NO"
+    assert s("CHARSET", "KOI8-R", "SUBJECT", "pie") == ["1"]
+    typ, data = m.search("X-NO-SUCH-CHARSET", "SUBJECT", "pie")
+    assert typ == "NO" and b"[BADCHARSET" in data[0]
     with pytest.raises(imaplib.IMAP4.error, match="Invalid search key"):
         m.search(None, "BOGUS")
     assert m.uid("SEARCH", "SUBJECT", "cherry")[1] == [b"3"]

@@ -65,6 +65,7 @@ int imap_login_done(struct imap_session *s, const struct directory_user *user,
 	s->mb = mb;
 	s->user = pool_strdup(s->pool, user->address);
 	s->mailbox_owner = pool_strdup(s->pool, target->address);
+	s->quota = target->quota;
 	s->state = IMAP_STATE_AUTH;
 	net_conn_log(s->conn)->user = s->user;
 	net_conn_set_idle_timeout(s->conn, s->srv->set.idle_timeout_s);

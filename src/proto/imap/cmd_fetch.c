@@ -370,6 +370,28 @@ static void mime_map_close(struct mime_map *mm)
 	mm->root = NULL;
 }
 
+int imap_mime_open(struct imap_session *s, const struct store_blob_ref *mime, struct buf *rbuf,
+	struct imap_mime *out)
+{
+	struct store_imap_msg m = {.has_mime = true, .mime = *mime};
+	struct mime_map mm;
+	memset(out, 0, sizeof(*out));
+	if (mime_map_open(s, &m, rbuf, false, &mm) < 0)
+		return -1;
+	out->p = mm.p;
+	out->len = mm.len;
+	out->mapped = mm.mapped;
+	return 0;
+}
+
+void imap_mime_close(struct imap_mime *m)
+{
+	if (m->mapped && m->p != NULL)
+		munmap((void *)m->p, m->len);
+	m->p = NULL;
+	m->mapped = false;
+}
+
 int imap_read_header(struct imap_session *s, const struct store_blob_ref *mime, struct buf *out)
 {
 	struct store_imap_msg m = {.has_mime = true, .mime = *mime};

@@ -350,12 +350,33 @@ static bool pattern_matches(const char *pattern, const char *path)
 struct imap_status {
 	struct store_imap_folder st;
 	uint64_t size;
+	uint64_t deleted_storage; /* store size (what counts against the quota) of \Deleted messages */
 };
 
-static uint32_t imap_status_get(struct imap_session *s, mapi_id_t fid, struct imap_status *r)
+static bool items_have(const struct imap_arg *items, const char *name)
+{
+	for (const struct imap_arg *a = items; a->type != IMAP_ARG_EOL; a++)
+		if (slice_case_eq_str(a->s, name))
+			return true;
+	return false;
+}
+
+/* items: the STATUS items asked for (some cost a read of the folder). */
+static uint32_t imap_status_get(struct imap_session *s, mapi_id_t fid,
+	const struct imap_arg *items, struct imap_status *r)
 {
 	uint32_t ec = store_imap_folder(s->mb, fid, &r->st);
 	r->size = 0;
+	r->deleted_storage = 0;
+	if (ec == ecSuccess && r->st.deleted > 0 && items_have(items, "DELETED-STORAGE")) {
+		/* RFC 9208 4.2: what an EXPUNGE would free. */
+		struct store_imap_msg *v;
+		uint32_t n;
+		ec = store_imap_list(s->mb, fid, 1, 0, 0, s->cmd_pool, &v, &n);
+		for (uint32_t i = 0; ec == ecSuccess && i < n; i++)
+			if (v[i].flags & STORE_IMAP_DELETED)
+				r->deleted_storage += v[i].store_size;
+	}
 	if (ec == ecSuccess) {
 		uint32_t tag = PR_MESSAGE_SIZE_EXTENDED;
 		struct mapi_tags tags = {.count = 1, .tags = &tag};
@@ -394,6 +415,10 @@ static void write_status_items(struct imap_session *s, const struct imap_status 
 				(unsigned long long)s->srv->set.limits.max_append);
 		else if (slice_case_eq_str(a->s, "DELETED"))
 			buf_printf(out, "DELETED %u", st->deleted);
+		else if (slice_case_eq_str(a->s, "DELETED-STORAGE"))
+			/* RFC 9208: units of 1024 octets, as STORAGE. */
+			buf_printf(out, "DELETED-STORAGE %llu",
+				(unsigned long long)((status->deleted_storage + 1023) / 1024));
 	}
 }
 
@@ -402,7 +427,7 @@ static bool status_items_ok(const struct imap_arg *a)
 	if (a->type != IMAP_ARG_LIST || a->list_count == 0)
 		return false;
 	static const char *const known[] = {"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY",
-		"UNSEEN", "HIGHESTMODSEQ", "SIZE", "APPENDLIMIT", "DELETED"};
+		"UNSEEN", "HIGHESTMODSEQ", "SIZE", "APPENDLIMIT", "DELETED", "DELETED-STORAGE"};
 	for (const struct imap_arg *i = a->list; i->type != IMAP_ARG_EOL; i++) {
 		bool ok = false;
 		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]) && !ok; k++)
@@ -519,7 +544,7 @@ static int imap_list(struct imap_session *s, struct imap_arg *args, bool lsub)
 		buf_append_str(out, "\r\n");
 		if (ret_status != NULL) {
 			struct imap_status st;
-			if (imap_status_get(s, list[i].fid, &st) == ecSuccess) {
+			if (imap_status_get(s, list[i].fid, ret_status->list, &st) == ecSuccess) {
 				buf_append_str(out, "* STATUS ");
 				imap_mailbox_write(s, out, list[i].path);
 				buf_append_str(out, " (");
@@ -575,7 +600,7 @@ int imap_cmd_status(struct imap_session *s, struct imap_arg *args)
 	uint32_t ec = name ? imap_mailbox_find(s, name, &fid) : ecInvalidParam;
 	struct imap_status st;
 	if (ec == ecSuccess)
-		ec = imap_status_get(s, fid, &st);
+		ec = imap_status_get(s, fid, args[1].list, &st);
 	if (ec != ecSuccess) {
 		imap_no_ec(s, ec, "STATUS");
 		return 0;

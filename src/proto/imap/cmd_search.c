@@ -2,15 +2,16 @@
  * SEARCHRES's SAVE and "$" (RFC 5182) and CONDSTORE's MODSEQ key (RFC 7162
  * 3.1.5). Keys on flags, sizes, dates and UIDs are answered from the
  * session's view and the store's message rows; header and text keys read
- * the message's MIME (ASCII case-insensitive substring matching; the
- * CHARSET given must be US-ASCII or UTF-8). */
-#include <fcntl.h>
+ * the message's MIME (only its header when no key needs the body) and
+ * match through convert/mime_search.h: the strings, in any CHARSET iconv
+ * knows, against header values with RFC 2047 words decoded and text parts
+ * with their transfer encoding and charset undone, case-insensitively
+ * (Unicode case folding). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
+#include "convert/mime_search.h"
 #include "core/hm_time.h"
 #include "core/str.h"
 #include "mapi/errors.h"
@@ -47,7 +48,7 @@ struct skey {
 	uint64_t num;
 	int64_t date;
 	const char *header;
-	struct slice str;
+	struct mime_search_key key; /* header and text keys */
 	struct imap_seqset set;
 	bool uid;
 	struct skey *kids; /* AND: n kids; OR: 2; NOT: 1 */
@@ -60,9 +61,18 @@ struct skey {
 struct sparse {
 	struct imap_session *s;
 	const struct imap_arg *a;
+	const char *charset; /* NULL: UTF-8 (a superset of US-ASCII) */
 	unsigned keys;
-	bool need_store, need_mime;
+	bool need_store, need_mime, need_body;
 };
+
+/* A search string in the command's charset, folded for matching. */
+static int parse_string(struct sparse *p, const struct imap_arg *a, struct skey *k)
+{
+	if (!imap_arg_is_astring(a))
+		return -1;
+	return mime_search_key_init(p->s->cmd_pool, p->charset, a->s.ptr, a->s.len, &k->key);
+}
 
 static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
 	"sep", "oct", "nov", "dec"};
@@ -222,33 +232,30 @@ static int parse_key(struct sparse *p, struct skey *k, unsigned depth)
 	static const char *const hdrs[] = {"FROM", "TO", "CC", "BCC", "SUBJECT"};
 	for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
 		if (slice_case_eq_str(w, hdrs[i])) {
-			if (!imap_arg_is_astring(p->a))
+			if (parse_string(p, p->a, k) < 0)
 				return -1;
 			k->type = SK_HEADER;
 			k->header = hdrs[i];
-			k->str = p->a->s;
 			p->a++;
 			p->need_mime = p->need_store = true;
 			return 0;
 		}
 	}
 	if (slice_case_eq_str(w, "HEADER")) {
-		if (!imap_arg_is_astring(p->a) || !imap_arg_is_astring(&p->a[1]))
+		if (!imap_arg_is_astring(p->a) || parse_string(p, &p->a[1], k) < 0)
 			return -1;
 		k->type = SK_HEADER;
 		k->header = slice_dup(p->s->cmd_pool, p->a->s);
-		k->str = p->a[1].s;
 		p->a += 2;
 		p->need_mime = p->need_store = true;
 		return 0;
 	}
 	if (slice_case_eq_str(w, "BODY") || slice_case_eq_str(w, "TEXT")) {
-		if (!imap_arg_is_astring(p->a))
+		if (parse_string(p, p->a, k) < 0)
 			return -1;
 		k->type = (w.ptr[0] == 'B' || w.ptr[0] == 'b') ? SK_BODY : SK_TEXT;
-		k->str = p->a->s;
 		p->a++;
-		p->need_mime = p->need_store = true;
+		p->need_mime = p->need_store = p->need_body = true;
 		return 0;
 	}
 	if (slice_case_eq_str(w, "UID")) {
@@ -267,61 +274,12 @@ struct smsg {
 	uint32_t seq;
 	const struct imap_msg *x;
 	const struct store_imap_msg *m;
-	const unsigned char *mime;
+	const unsigned char *mime; /* the message, or only its header */
 	size_t len, hdr_end;
+	struct mime_search_msg ms;
 	bool sent_parsed;
 	int64_t sent;
 };
-
-static bool ci_contains(const unsigned char *hay, size_t hlen, struct slice needle)
-{
-	if (needle.len == 0)
-		return true;
-	if (needle.len > hlen)
-		return false;
-	unsigned char first = (unsigned char)ascii_tolower(needle.ptr[0]);
-	for (size_t i = 0; i + needle.len <= hlen; i++) {
-		if ((unsigned char)ascii_tolower(hay[i]) != first)
-			continue;
-		size_t j = 1;
-		while (j < needle.len &&
-			ascii_tolower(hay[i + j]) == ascii_tolower(needle.ptr[j]))
-			j++;
-		if (j == needle.len)
-			return true;
-	}
-	return false;
-}
-
-/* Does a header field named name contain str (in its unfolded value)? An
- * empty str matches any message that has the field. */
-static bool header_match(const struct smsg *sm, const char *name, struct slice str,
-	struct buf *scratch)
-{
-	size_t nlen = strlen(name);
-	const unsigned char *h = sm->mime;
-	size_t len = sm->hdr_end, i = 0;
-	while (i < len) {
-		const unsigned char *nl = memchr(h + i, '\n', len - i);
-		size_t end = nl ? (size_t)(nl - h) + 1 : len;
-		if (end - i > nlen && h[i + nlen] == ':' &&
-			str_ncasecmp((const char *)h + i, name, nlen) == 0) {
-			buf_reset(scratch);
-			buf_append(scratch, h + i + nlen + 1, end - i - nlen - 1);
-			/* Continuation lines. */
-			while (end < len && (h[end] == ' ' || h[end] == '\t')) {
-				const unsigned char *nl2 = memchr(h + end, '\n', len - end);
-				size_t e2 = nl2 ? (size_t)(nl2 - h) + 1 : len;
-				buf_append(scratch, h + end, e2 - end);
-				end = e2;
-			}
-			if (ci_contains(scratch->data, scratch->len, str))
-				return true;
-		}
-		i = end;
-	}
-	return false;
-}
 
 static int64_t sent_date(struct smsg *sm, struct buf *scratch)
 {
@@ -397,11 +355,11 @@ static bool eval(const struct skey *k, struct smsg *sm, struct buf *scratch)
 	case SK_SENTSINCE:
 		return day_of(sent_date(sm, scratch)) >= day_of(k->date);
 	case SK_HEADER:
-		return sm->mime && header_match(sm, k->header, k->str, scratch);
+		return sm->mime && mime_search_header(&sm->ms, k->header, &k->key);
 	case SK_BODY:
-		return sm->mime && ci_contains(sm->mime + sm->hdr_end, sm->len - sm->hdr_end, k->str);
+		return sm->mime && mime_search_body(&sm->ms, &k->key);
 	case SK_TEXT:
-		return sm->mime && ci_contains(sm->mime, sm->len, k->str);
+		return sm->mime && mime_search_text(&sm->ms, &k->key);
 	case SK_MODSEQ:
 		return sm->x->modseq >= k->num;
 	case SK_KEYWORD:
@@ -430,15 +388,18 @@ static size_t header_end(const unsigned char *p, size_t len)
 
 struct imap_search {
 	struct skey root;
-	bool need_store, need_mime;
+	bool need_store, need_mime, need_body;
 	bool modseq_key; /* a MODSEQ key at the top level (RFC 7162 3.1.5) */
 };
 
 struct imap_search *imap_search_parse(struct imap_session *s, const struct imap_arg *keys,
 	const char *charset)
 {
-	if (charset != NULL && !str_case_eq(charset, "UTF-8") && !str_case_eq(charset, "US-ASCII")) {
-		imap_no(s, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+	if (charset != NULL && !mime_search_charset_known(charset)) {
+		/* RFC 3501 6.4.4: any charset iconv knows is fine; these are
+		 * the usual ones. */
+		imap_no(s, "[BADCHARSET (UTF-8 US-ASCII ISO-8859-1 ISO-8859-15 WINDOWS-1252 KOI8-R"
+			   " SHIFT_JIS EUC-JP ISO-2022-JP GB18030 BIG5 EUC-KR)] Unknown charset");
 		return NULL;
 	}
 	if (keys->type == IMAP_ARG_EOL) {
@@ -446,7 +407,7 @@ struct imap_search *imap_search_parse(struct imap_session *s, const struct imap_
 		return NULL;
 	}
 	struct imap_search *q = pool_alloc(s->cmd_pool, sizeof(*q));
-	struct sparse p = {.s = s, .a = keys};
+	struct sparse p = {.s = s, .a = keys, .charset = charset};
 	q->root.type = SK_AND;
 	q->root.kids = pool_calloc(s->cmd_pool, imap_args_count(keys) + 1, sizeof(*q->root.kids));
 	while (p.a->type != IMAP_ARG_EOL) {
@@ -457,6 +418,7 @@ struct imap_search *imap_search_parse(struct imap_session *s, const struct imap_
 	}
 	q->need_store = p.need_store;
 	q->need_mime = p.need_mime;
+	q->need_body = p.need_body;
 	for (size_t i = 0; i < q->root.n; i++)
 		q->modseq_key |= q->root.kids[i].type == SK_MODSEQ;
 	return q;
@@ -481,8 +443,11 @@ int imap_search_run(struct imap_session *s, struct imap_search *q, uint32_t **id
 	uint32_t *hits = pool_calloc(s->cmd_pool, sel->count ? sel->count : 1, sizeof(*hits));
 	uint32_t nhits = 0;
 	uint64_t max_modseq = 0;
-	struct buf scratch;
+	struct buf scratch, hdr;
 	buf_init(&scratch, NULL);
+	buf_init(&hdr, NULL);
+	/* What one message's matching allocates dies with it. */
+	pool_t *mp = pool_new("imap-search-msg", 0);
 	uint32_t ai = 0;
 	for (uint32_t i = 0; i < sel->count; i++) {
 		struct smsg sm = {.seq = i + 1, .x = &sel->msgs[i]};
@@ -492,19 +457,22 @@ int imap_search_run(struct imap_session *s, struct imap_search *q, uint32_t **id
 			if (ai < nall && all[ai].uid == sm.x->uid)
 				sm.m = &all[ai];
 		}
-		void *map = NULL;
+		struct imap_mime mm = {0};
 		if (q->need_mime && sm.m != NULL && sm.m->has_mime && sm.m->mime.size > 0) {
-			int fd;
-			if (store_blob_open_fd(s->srv->store, &sm.m->mime, &fd) == ecSuccess) {
-				map = mmap(NULL, sm.m->mime.size, PROT_READ, MAP_PRIVATE, fd, 0);
-				close(fd);
-				if (map == MAP_FAILED)
-					map = NULL;
+			if (!q->need_body) {
+				/* Header keys only: the header is enough. */
+				if (imap_read_header(s, &sm.m->mime, &hdr) == 0) {
+					sm.mime = hdr.data;
+					sm.len = header_end(hdr.data, hdr.len);
+				}
+			} else if (imap_mime_open(s, &sm.m->mime, &hdr, &mm) == 0) {
+				sm.mime = mm.p;
+				sm.len = mm.len;
 			}
-			if (map != NULL) {
-				sm.mime = map;
-				sm.len = sm.m->mime.size;
+			if (sm.mime != NULL) {
 				sm.hdr_end = header_end(sm.mime, sm.len);
+				pool_clear(mp);
+				mime_search_msg_init(&sm.ms, mp, sm.mime, sm.len);
 			}
 		}
 		if (eval(&q->root, &sm, &scratch)) {
@@ -512,10 +480,11 @@ int imap_search_run(struct imap_session *s, struct imap_search *q, uint32_t **id
 			if (sm.x->modseq > max_modseq)
 				max_modseq = sm.x->modseq;
 		}
-		if (map != NULL)
-			munmap(map, sm.m->mime.size);
+		imap_mime_close(&mm);
 	}
 	buf_deinit(&scratch);
+	buf_deinit(&hdr);
+	pool_free(&mp);
 	*idx_r = hits;
 	*n_r = nhits;
 	if (max_modseq_r != NULL)

@@ -1,5 +1,6 @@
 /* The command table and the small commands: CAPABILITY, NOOP, LOGOUT, ID
- * (RFC 2971), ENABLE (RFC 5161), NAMESPACE (RFC 2342), CHECK, STARTTLS. */
+ * (RFC 2971), ENABLE (RFC 5161), NAMESPACE (RFC 2342), CHECK, STARTTLS,
+ * COMPRESS (RFC 4978). */
 #include <string.h>
 
 #include "core/str.h"
@@ -15,6 +16,7 @@ static const struct imap_command imap_commands[] = {
 	{"CAPABILITY", imap_cmd_capability, S_ANY},
 	{"CHECK", imap_cmd_check, S_SEL},
 	{"CLOSE", imap_cmd_close, S_SEL},
+	{"COMPRESS", imap_cmd_compress, S_AUTH},
 	{"COPY", imap_cmd_copy, S_SEL | IMAP_CMD_UID},
 	{"CREATE", imap_cmd_create, S_AUTH},
 	{"DELETE", imap_cmd_delete, S_AUTH},
@@ -22,6 +24,8 @@ static const struct imap_command imap_commands[] = {
 	{"EXAMINE", imap_cmd_select, S_AUTH},
 	{"EXPUNGE", imap_cmd_expunge, S_SEL | IMAP_CMD_UID},
 	{"FETCH", imap_cmd_fetch, S_SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE},
+	{"GETQUOTA", imap_cmd_getquota, S_AUTH},
+	{"GETQUOTAROOT", imap_cmd_getquotaroot, S_AUTH},
 	{"ID", imap_cmd_id, S_ANY},
 	{"IDLE", imap_cmd_idle, S_AUTH},
 	{"LIST", imap_cmd_list, S_AUTH},
@@ -34,6 +38,7 @@ static const struct imap_command imap_commands[] = {
 	{"RENAME", imap_cmd_rename, S_AUTH},
 	{"SEARCH", imap_cmd_search, S_SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE},
 	{"SELECT", imap_cmd_select, S_AUTH},
+	{"SETQUOTA", imap_cmd_setquota, S_AUTH},
 	{"SORT", imap_cmd_sort, S_SEL | IMAP_CMD_UID | IMAP_CMD_NO_EXPUNGE},
 	{"STARTTLS", imap_cmd_starttls, IMAP_CMD_NOAUTH},
 	{"STATUS", imap_cmd_status, S_AUTH},
@@ -178,6 +183,32 @@ int imap_cmd_starttls(struct imap_session *s, struct imap_arg *args)
 	if (imap_flush_out(s) < 0)
 		return -1;
 	if (net_conn_starttls(s->conn) < 0)
+		return -1;
+	return 0;
+}
+
+/* Deflate level for COMPRESS: zlib's default, the usual balance between
+ * CPU on the event loop and bytes on the wire. */
+#define IMAP_DEFLATE_LEVEL 6
+
+int imap_cmd_compress(struct imap_session *s, struct imap_arg *args)
+{
+	/* RFC 4978 3 */
+	if (args[0].type != IMAP_ARG_ATOM || args[1].type != IMAP_ARG_EOL) {
+		imap_bad(s, "COMPRESS needs a mechanism");
+		return 0;
+	}
+	if (!slice_case_eq_str(args[0].s, "DEFLATE")) {
+		imap_bad(s, "Unknown compression mechanism");
+		return 0;
+	}
+	if (net_conn_is_compressed(s->conn)) {
+		imap_no(s, "[COMPRESSIONACTIVE] DEFLATE is active already");
+		return 0;
+	}
+	imap_ok(s, "DEFLATE active");
+	/* The OK goes out uncompressed; everything after it is deflated. */
+	if (net_conn_compress(s->conn, IMAP_DEFLATE_LEVEL) < 0)
 		return -1;
 	return 0;
 }

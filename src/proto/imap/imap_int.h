@@ -70,6 +70,7 @@ struct imap_session {
 	/* After login. */
 	const char *user;        /* the authenticated user's primary address */
 	const char *mailbox_owner;
+	uint64_t quota; /* the mailbox owner's, bytes, fixed at login; 0: none */
 	struct store_mailbox *mb;
 	bool utf8;      /* ENABLE UTF8=ACCEPT / IMAP4rev2 */
 	bool rev2;      /* ENABLE IMAP4rev2 */
@@ -202,6 +203,19 @@ uint32_t imap_store_msg(struct imap_session *s, uint32_t uid, struct store_imap_
 void imap_write_fetch_flags(struct imap_session *s, uint32_t seq, const struct store_imap_msg *m,
 	bool with_uid);
 
+/* A message's MIME in memory: read into a caller's buffer (small ones:
+ * no address-space change, which costs every thread of the process) or
+ * mapped (large ones). */
+struct imap_mime {
+	const unsigned char *p;
+	size_t len;
+	bool mapped;
+};
+/* Opens mime into *out (rbuf is reused for reading). 0, or -1 when the
+ * blob cannot be read. Release with imap_mime_close. */
+int imap_mime_open(struct imap_session *s, const struct store_blob_ref *mime, struct buf *rbuf,
+	struct imap_mime *out);
+void imap_mime_close(struct imap_mime *m);
 /* Reads the start of a message's MIME, at least its whole header, into out
  * (replacing what it held). 0, or -1 when the blob cannot be read. */
 int imap_read_header(struct imap_session *s, const struct store_blob_ref *mime, struct buf *out);
@@ -256,5 +270,9 @@ int imap_cmd_sort(struct imap_session *s, struct imap_arg *args);
 int imap_cmd_thread(struct imap_session *s, struct imap_arg *args);
 int imap_cmd_append(struct imap_session *s, struct imap_arg *args);
 int imap_cmd_idle(struct imap_session *s, struct imap_arg *args);
+int imap_cmd_compress(struct imap_session *s, struct imap_arg *args);
+int imap_cmd_getquota(struct imap_session *s, struct imap_arg *args);
+int imap_cmd_getquotaroot(struct imap_session *s, struct imap_arg *args);
+int imap_cmd_setquota(struct imap_session *s, struct imap_arg *args);
 
 #endif

@@ -166,6 +166,43 @@ static void lp_big(struct net_conn *conn, size_t n)
 		lp_bump(st, &st->big_failed);
 }
 
+uint64_t lp_noise_next(uint64_t *x)
+{
+	/* xorshift64: incompressible test data both sides can regenerate. */
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void lp_noise(struct net_conn *conn, size_t n)
+{
+	struct lp_stats *st = lp_st(conn);
+	unsigned char chunk[16384];
+	uint64_t x = LP_NOISE_SEED;
+	size_t off = 0;
+	bool ok = true;
+	while (off < n) {
+		size_t k = n - off < sizeof(chunk) ? n - off : sizeof(chunk);
+		for (size_t i = 0; i < k; i++)
+			chunk[i] = (unsigned char)lp_noise_next(&x);
+		if (net_conn_write(conn, chunk, k) < 0) {
+			ok = false;
+			break;
+		}
+		off += k;
+		size_t pending = net_conn_output_pending(conn);
+		pthread_mutex_lock(&st->mtx);
+		if (pending > st->peak_pending)
+			st->peak_pending = pending;
+		pthread_mutex_unlock(&st->mtx);
+	}
+	if (ok && net_conn_write_str(conn, "\nNOISE done\n") == 0)
+		lp_bump(st, &st->big_done);
+	else
+		lp_bump(st, &st->big_failed);
+}
+
 static int lp_on_command(struct net_conn *conn, const unsigned char *data, size_t len)
 {
 	struct lp_stats *st = lp_st(conn);
@@ -217,6 +254,18 @@ static int lp_on_command(struct net_conn *conn, const unsigned char *data, size_
 			if (net_conn_starttls(conn) != -1)
 				lp_bump(st, &st->violations);
 		}
+	} else if (strcmp(line, "COMPRESS") == 0) {
+		if (!net_conn_is_compressed(conn)) {
+			net_conn_write_str(conn, "OK compress\n");
+			if (net_conn_compress(conn, 6) != 0 || !net_conn_is_compressed(conn))
+				lp_bump(st, &st->violations);
+		} else {
+			net_conn_write_str(conn, "NO\n");
+			if (net_conn_compress(conn, 6) != -1)
+				lp_bump(st, &st->violations);
+		}
+	} else if (strncmp(line, "NOISE ", 6) == 0) {
+		lp_noise(conn, arg);
 	} else if (strcmp(line, "ISTLS") == 0) {
 		net_conn_printf(conn, "tls=%d\n", net_conn_is_tls(conn) ? 1 : 0);
 	} else if (strncmp(line, "POST ", 5) == 0) {

@@ -18,6 +18,10 @@
  *   FLUSH <ms>      -> FIRST (flushed), sleeps, then SECOND
  *   STORM           -> STORMING; a posted event re-posts itself until a
  *                      PING has been handled, then says STORM over
+ *   COMPRESS        -> OK compress, then raw deflate both ways
+ *                      (net_conn_compress); NO when it is on already
+ *   NOISE <n>       -> n bytes of lp_noise_next() from LP_NOISE_SEED
+ *                      (incompressible), then "\nNOISE done"
  * A line starting with 0xFF is garbage (frame() returns -1). */
 #ifndef TESTS_NET_LINEPROTO_H
 #define TESTS_NET_LINEPROTO_H
@@ -26,6 +30,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/ssl.h>
 
@@ -47,6 +52,10 @@ struct lp_stats {
 };
 
 extern const struct net_protocol lp_protocol;
+
+#define LP_NOISE_SEED 0x9e3779b97f4a7c15ull
+/* The next byte source of NOISE (xorshift64 on *x). */
+uint64_t lp_noise_next(uint64_t *x);
 
 void lp_stats_init(struct lp_stats *st);
 void lp_stats_deinit(struct lp_stats *st);
