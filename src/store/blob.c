@@ -117,15 +117,13 @@ static void pending_add(struct store *store, const char *path)
 	pthread_mutex_unlock(&store->blob_lock);
 }
 
-uint32_t store_blob_sync(struct store *store)
+/* fsync of each path, and of the directory holding each file (its new
+ * entry). 0 or an error code. */
+static uint32_t blob_sync_paths(struct store *store, char **paths, size_t n)
 {
-	uint32_t ec = ecSuccess;
-	/* Held while syncing: a commit must not pass a sync still running
-	 * for a blob it references. */
-	pthread_mutex_lock(&store->blob_lock);
-	size_t n = store->blob_pending.n;
 	if (n > 8) {
 		/* Many files: one filesystem sync is cheaper than n fsyncs. */
+		uint32_t ec = ecSuccess;
 		int fd = open(store->blob_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0 || syncfs(fd) < 0) {
 			log_error(NULL, "store: blob: syncfs: %s", strerror(errno));
@@ -133,36 +131,63 @@ uint32_t store_blob_sync(struct store *store)
 		}
 		if (fd >= 0)
 			close(fd);
-	} else {
-		/* Each file, then each directory holding a new entry (a file's
-		 * own directory included). */
-		for (size_t i = 0; i < n && ec == ecSuccess; i++) {
-			const char *path = store->blob_pending.v[i];
-			struct stat sb;
-			bool is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-			int fd = open(path, O_RDONLY | O_CLOEXEC | (is_dir ? O_DIRECTORY : 0));
-			if (fd < 0 || fsync(fd) < 0) {
-				log_error(NULL, "store: blob: fsync %s: %s", path, strerror(errno));
-				ec = errno_ec(errno);
-			}
+		return ec;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *path = paths[i];
+		struct stat sb;
+		bool is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | (is_dir ? O_DIRECTORY : 0));
+		if (fd < 0 || fsync(fd) < 0) {
+			log_error(NULL, "store: blob: fsync %s: %s", path, strerror(errno));
+			uint32_t ec = errno_ec(errno);
 			if (fd >= 0)
 				close(fd);
-			if (is_dir || ec != ecSuccess)
-				continue;
-			char dir[4096];
-			snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
-			if (fsync_dir(dir) < 0) {
-				log_error(NULL, "store: blob: fsync %s: %s", dir, strerror(errno));
-				ec = errno_ec(errno);
-			}
+			return ec;
+		}
+		close(fd);
+		if (is_dir)
+			continue;
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
+		if (fsync_dir(dir) < 0) {
+			log_error(NULL, "store: blob: fsync %s: %s", dir, strerror(errno));
+			return errno_ec(errno);
 		}
 	}
-	if (ec == ecSuccess) {
-		for (size_t i = 0; i < n; i++)
-			free(store->blob_pending.v[i]);
+	return ecSuccess;
+}
+
+uint32_t store_blob_sync(struct store *store)
+{
+	/* Syncs run one at a time, and a commit waits for the one in
+	 * progress, which may cover a blob the commit references. The list
+	 * is taken whole and synced outside blob_lock: writers adding to it
+	 * never wait for a disk flush, and the commits that queue up behind
+	 * a sync share the next one (group commit for blobs). */
+	pthread_mutex_lock(&store->blob_sync_lock);
+	pthread_mutex_lock(&store->blob_lock);
+	size_t n = store->blob_pending.n;
+	char **paths = NULL;
+	if (n > 0) {
+		paths = xmalloc(n * sizeof(*paths));
+		memcpy(paths, store->blob_pending.v, n * sizeof(*paths));
 		array_clear(&store->blob_pending);
 	}
 	pthread_mutex_unlock(&store->blob_lock);
+	uint32_t ec = n > 0 ? blob_sync_paths(store, paths, n) : ecSuccess;
+	if (ec == ecSuccess) {
+		for (size_t i = 0; i < n; i++)
+			free(paths[i]);
+	} else {
+		/* Still not known to be on disk: the next sync tries again. */
+		pthread_mutex_lock(&store->blob_lock);
+		for (size_t i = 0; i < n; i++)
+			array_push(&store->blob_pending, paths[i]);
+		pthread_mutex_unlock(&store->blob_lock);
+	}
+	free(paths);
+	pthread_mutex_unlock(&store->blob_sync_lock);
 	return ec;
 }
 

@@ -85,6 +85,7 @@ int store_new(const struct store_settings *s, struct store **store_r, const char
 	}
 	pthread_mutex_init(&store->lock, NULL);
 	pthread_mutex_init(&store->blob_lock, NULL);
+	pthread_mutex_init(&store->blob_sync_lock, NULL);
 	array_init(&store->blob_pending, NULL);
 	store->mailboxes = hash_new(64);
 	*store_r = store;
@@ -112,6 +113,7 @@ void store_free(struct store **sp)
 		store_blob_sync(store);
 		array_free(&store->blob_pending);
 		pthread_mutex_destroy(&store->blob_lock);
+		pthread_mutex_destroy(&store->blob_sync_lock);
 	}
 	free(store->mbox_dir);
 	free(store->blob_dir);
