@@ -26,12 +26,16 @@ BINARY = os.path.join(BUILD, "src", "cmd", "hermod")
 DOMAIN = "example.test"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def free_port(taken=()):
+    """A free loopback port not in taken (the kernel may hand out a port
+    again as soon as the probe socket is closed)."""
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in taken:
+            return port
 
 
 def declared_settings():
@@ -85,7 +89,7 @@ class Hermod:
             sections["ews"] = {"dump_dir": self.ews_dump_dir}
         for (sec, name), default in declared.items():
             if name.startswith("listen") and default:
-                port = free_port()
+                port = free_port(set(self.ports.values()))
                 self.ports[(sec, name)] = port
                 sections.setdefault(sec, {})[name] = f"127.0.0.1:{port}"
         for sec, kv in (overrides or {}).items():

@@ -2,7 +2,9 @@
  * 3516), UIDPLUS's APPENDUID (RFC 4315) and APPENDLIMIT (RFC 7889). The
  * literal arrives whole (the framer raised the command limit for it after
  * checking the announced size); the MIME is kept byte for byte as the
- * message's blob. */
+ * message's blob. All or nothing (RFC 3502 4): every message of the
+ * command, with its flags, is stored in one store batch - one transaction
+ * on the mailbox, rolled back if any message fails. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -47,19 +49,30 @@ static int parse_date_time(const struct slice s, int64_t *t_r)
 	return -1;
 }
 
-/* Stores one message: MIME -> MAPI through src/convert (MS-OXCMAIL), the
- * original MIME kept beside it; *uid_r its UID. */
-static uint32_t append_one(struct imap_session *s, mapi_id_t fid, const struct slice mime,
-	uint32_t flags, const char **kw, uint32_t nkw, int64_t date, uint32_t *uid_r)
+/* One message of the command. */
+struct item {
+	uint32_t flags, nkw;
+	const char **kw;
+	int64_t date;
+	struct slice mime;
+	struct mapi_message *m; /* converted */
+	struct store_blob_ref ref;
+};
+
+/* Converts one message: MIME -> MAPI through src/convert (MS-OXCMAIL),
+ * and keeps the original MIME as a blob. Done before anything is written,
+ * so that the mailbox's write lock is not held while converting. */
+static uint32_t append_prepare(struct imap_session *s, struct item *it)
 {
-	uint64_t ft = time_unix_to_filetime(date, 0);
+	uint64_t ft = time_unix_to_filetime(it->date, 0);
 	struct mime_import_opts opts = {
 		.max_size = (size_t)s->srv->set.limits.max_append,
 		.now = ft,
 	};
 	struct mapi_message *m;
 	const char *error;
-	if (mime_to_message(s->cmd_pool, mime.ptr, mime.len, &opts, &m, NULL, &error) < 0) {
+	if (mime_to_message(s->cmd_pool, it->mime.ptr, it->mime.len, &opts, &m, NULL, &error) <
+		0) {
 		log_info(net_conn_log(s->conn), "APPEND: not a message: %s", error);
 		return ecInvalidParam;
 	}
@@ -68,16 +81,24 @@ static uint32_t append_one(struct imap_session *s, mapi_id_t fid, const struct s
 	mapi_propvals_set_systime(s->cmd_pool, &m->props, PR_MESSAGE_DELIVERY_TIME, ft);
 	uint32_t mflags = (uint32_t)mapi_propvals_get_long(&m->props, PR_MESSAGE_FLAGS, 0);
 	mflags &= ~(MSGFLAG_READ | MSGFLAG_UNSENT);
-	if (flags & STORE_IMAP_SEEN)
+	if (it->flags & STORE_IMAP_SEEN)
 		mflags |= MSGFLAG_READ;
-	if (flags & STORE_IMAP_DRAFT)
+	if (it->flags & STORE_IMAP_DRAFT)
 		mflags |= MSGFLAG_UNSENT;
 	mapi_propvals_set_long(s->cmd_pool, &m->props, PR_MESSAGE_FLAGS, (int32_t)mflags);
-	struct store_blob_ref ref;
-	uint32_t ec = store_blob_put(s->srv->store, mime.ptr, mime.len, &ref);
+	it->m = m;
+	/* A blob not referenced in the end (the command failed) is collected
+	 * after its grace period. */
+	return store_blob_put(s->srv->store, it->mime.ptr, it->mime.len, &it->ref);
+}
+
+/* Stores one converted message in fid (inside the command's batch) with
+ * its other flags and keywords; *uid_r its UID. */
+static uint32_t append_store(struct imap_session *s, mapi_id_t fid, const struct item *it,
+	uint32_t *uid_r)
+{
 	mapi_id_t mid = 0;
-	if (ec == ecSuccess)
-		ec = store_message_import(s->mb, fid, m, &ref, 0, &mid);
+	uint32_t ec = store_message_import(s->mb, fid, it->m, &it->ref, 0, &mid);
 	if (ec != ecSuccess)
 		return ec;
 	/* Its UID: the folder's newest messages (UIDs only grow). */
@@ -92,11 +113,13 @@ static uint32_t append_one(struct imap_session *s, mapi_id_t fid, const struct s
 	for (uint32_t i = 0; ec == ecSuccess && i < nv; i++)
 		if (v[i].mid == mid)
 			*uid_r = v[i].uid;
-	uint32_t rest = flags & ~(STORE_IMAP_SEEN | STORE_IMAP_DRAFT);
-	if (ec == ecSuccess && (rest != 0 || nkw > 0) && *uid_r != 0) {
+	if (ec == ecSuccess && *uid_r == 0)
+		ec = ecError;
+	uint32_t rest = it->flags & ~(STORE_IMAP_SEEN | STORE_IMAP_DRAFT);
+	if (ec == ecSuccess && (rest != 0 || it->nkw > 0)) {
 		uint32_t *modified, nmod;
 		ec = store_imap_store(s->mb, fid, uid_r, 1, STORE_IMAP_ADD, rest,
-			(const char *const *)kw, nkw, 0, s->cmd_pool, &modified, &nmod);
+			(const char *const *)it->kw, it->nkw, 0, s->cmd_pool, &modified, &nmod);
 	}
 	return ec;
 }
@@ -109,12 +132,6 @@ int imap_cmd_append(struct imap_session *s, struct imap_arg *args)
 	}
 	const char *name = imap_arg_str(s->cmd_pool, &args[0]);
 	/* Check the whole command before storing anything. */
-	struct item {
-		uint32_t flags, nkw;
-		const char **kw;
-		int64_t date;
-		struct slice mime;
-	};
 	size_t max = imap_args_count(args);
 	struct item *items = pool_calloc(s->cmd_pool, max ? max : 1, sizeof(*items));
 	size_t n = 0;
@@ -170,18 +187,27 @@ int imap_cmd_append(struct imap_session *s, struct imap_arg *args)
 		imap_no_ec(s, ec, "APPEND");
 		return 0;
 	}
+	for (size_t i = 0; i < n && ec == ecSuccess; i++)
+		ec = append_prepare(s, &items[i]);
 	uint32_t *uids = pool_calloc(s->cmd_pool, n, sizeof(*uids));
-	for (size_t i = 0; i < n; i++) {
-		ec = append_one(s, fid, items[i].mime, items[i].flags, items[i].kw, items[i].nkw,
-			items[i].date, &uids[i]);
-		if (ec != ecSuccess) {
-			imap_no_ec(s, ec, "APPEND");
-			return 0;
-		}
+	struct store_batch *batch = NULL;
+	if (ec == ecSuccess) {
+		batch = store_batch_new(s->srv->store, STORE_DURABILITY_DEFAULT);
+		ec = store_batch_join(batch, s->mb);
 	}
+	for (size_t i = 0; i < n && ec == ecSuccess; i++)
+		ec = append_store(s, fid, &items[i], &uids[i]);
+	if (ec == ecSuccess)
+		ec = store_batch_commit(&batch);
+	else
+		store_batch_abort(&batch);
+	if (ec != ecSuccess) {
+		imap_no_ec(s, ec, "APPEND");
+		return 0;
+	}
+	/* UIDs are given in order, so they ascend (RFC 4315 uid-set). */
 	struct buf *set = buf_new(s->cmd_pool, 32);
-	for (size_t i = 0; i < n; i++)
-		buf_printf(set, "%s%u", i ? "," : "", uids[i]);
+	imap_write_uidset(set, uids, (uint32_t)n);
 	imap_ok(s, "[APPENDUID %u %s] APPEND completed", st.uidvalidity, buf_cstr(set));
 	return 0;
 }
