@@ -18,6 +18,7 @@ static int serve_imap_start(struct serve_ctx *sc, const char **error_r)
 	srv->set.idle_timeout_s = (unsigned)config_get_time(cfg, "imap", "idle_timeout");
 	srv->set.preauth_timeout_s = (unsigned)config_get_time(cfg, "imap", "preauth_timeout");
 	srv->set.loopback_secure = config_get_bool(cfg, "imap", "loopback_secure");
+	srv->set.ntlm = config_get_bool(cfg, "imap", "ntlm");
 	srv->set.allow_plaintext = config_get_bool(cfg, "auth", "allow_plaintext");
 	srv->set.hostname = config_get_str(cfg, "server", "hostname");
 	srv->store = sc->store;

@@ -216,6 +216,9 @@ const struct config_setting hermod_settings[] = {
 		"inactivity before a session that has not logged in is closed"},
 	{"imap", "loopback_secure", CONFIG_TYPE_BOOL, "yes", 0, 0,
 		"accept passwords without TLS from loopback addresses"},
+	{"imap", "ntlm", CONFIG_TYPE_BOOL, "no", 0, 0,
+		"offer AUTHENTICATE NTLM (MS-OXIMAP4; only users with an NT hash stored can use it, "
+		"and some clients choose NTLM whenever it is offered)"},
 
 	/* [ews] */
 	{"ews", "max_request_size", CONFIG_TYPE_SIZE, "64m", 64 * KIB, 1 * GIB,

@@ -1,7 +1,8 @@
 /* LOGIN (RFC 3501 6.2.3, with the MS-OXIMAP4 2.2.2 delegate form
  * "delegate/principal"), AUTHENTICATE PLAIN (RFC 4616, authzid names the
- * mailbox to open) and LOGIN (draft-murchison-sasl-login), with SASL-IR
- * (RFC 4959). */
+ * mailbox to open), LOGIN (draft-murchison-sasl-login) and NTLM
+ * (MS-OXIMAP4 2.2.1, verified by directory/ntlm.h), with SASL-IR (RFC
+ * 4959). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,12 +11,13 @@
 #include "core/str.h"
 #include "core/xalloc.h"
 #include "directory/auth.h"
+#include "directory/ntlm.h"
 #include "directory/sasl.h"
 #include "mapi/errors.h"
 #include "proto/imap/imap_int.h"
 #include "store/table.h"
 
-enum { MECH_PLAIN = 1, MECH_LOGIN };
+enum { MECH_PLAIN = 1, MECH_LOGIN, MECH_NTLM };
 
 /* Opens the mailbox of owner (the user's own, or another's they were
  * given rights to) for user and enters the authenticated state. */
@@ -74,14 +76,12 @@ int imap_login_done(struct imap_session *s, const struct directory_user *user,
 	return 0;
 }
 
-/* Checks a password; on success logs in. Writes the tagged reply. */
-static int imap_auth_password(struct imap_session *s, const char *authcid, const char *password,
+/* Answers the outcome of a login (any mechanism) and, when it succeeded,
+ * opens the mailbox. Writes the tagged reply. */
+static int imap_auth_result(struct imap_session *s, enum directory_auth_result r,
+	struct directory_user *user, const char *authcid, const char *error,
 	const char *mailbox_owner)
 {
-	struct directory_user *user = NULL;
-	const char *error = NULL;
-	enum directory_auth_result r = directory_auth_plain(s->srv->dir, s->srv->throttle, authcid,
-		password, net_conn_peer_ip(s->conn), s->cmd_pool, &user, &error);
 	switch (r) {
 	case DIRECTORY_AUTH_OK:
 		break;
@@ -103,6 +103,17 @@ static int imap_auth_password(struct imap_session *s, const char *authcid, const
 		return 0;
 	imap_ok(s, "[CAPABILITY %s] Logged in", imap_capabilities(s));
 	return 0;
+}
+
+/* Checks a password; on success logs in. Writes the tagged reply. */
+static int imap_auth_password(struct imap_session *s, const char *authcid, const char *password,
+	const char *mailbox_owner)
+{
+	struct directory_user *user = NULL;
+	const char *error = NULL;
+	enum directory_auth_result r = directory_auth_plain(s->srv->dir, s->srv->throttle, authcid,
+		password, net_conn_peer_ip(s->conn), s->cmd_pool, &user, &error);
+	return imap_auth_result(s, r, user, authcid, error, mailbox_owner);
 }
 
 /* MS-OXIMAP4 2.2.2: "domain/delegate/principal" or "delegate@dom/principal";
@@ -156,6 +167,7 @@ static void imap_auth_end(struct imap_session *s)
 {
 	s->frame_mode = IMAP_FRAME_COMMAND;
 	s->line_fn = NULL;
+	directory_ntlm_free(&s->ntlm);
 	if (s->auth_user != NULL) {
 		explicit_bzero(s->auth_user, strlen(s->auth_user));
 		free(s->auth_user);
@@ -167,6 +179,42 @@ static void imap_auth_end(struct imap_session *s)
 		free((char *)s->line_tag);
 		s->line_tag = NULL;
 	}
+}
+
+/* One NTLMSSP message (MS-OXIMAP4 3.1.5.1.1): the NEGOTIATE_MESSAGE is
+ * answered with "+ " and the CHALLENGE_MESSAGE, the AUTHENTICATE_MESSAGE
+ * with the outcome. The user logs on to their own mailbox (NTLM names no
+ * other). */
+static int imap_auth_ntlm(struct imap_session *s, const struct buf *msg)
+{
+	const char *error = NULL;
+	if (msg->len > DIRECTORY_NTLM_MESSAGE_MAX) {
+		imap_auth_end(s);
+		imap_no(s, "[AUTHENTICATIONFAILED] Invalid NTLM message");
+		return 0;
+	}
+	if (s->auth_step == 0) {
+		struct buf out;
+		buf_init(&out, s->cmd_pool);
+		if (directory_ntlm_challenge(s->ntlm, msg->data, msg->len, &out, &error) < 0) {
+			log_info(net_conn_log(s->conn), "bad NTLM NEGOTIATE_MESSAGE: %s", error);
+			imap_auth_end(s);
+			imap_no(s, "[AUTHENTICATIONFAILED] Invalid NTLM message");
+			return 0;
+		}
+		s->auth_step = 1;
+		buf_append_str(&s->out, "+ ");
+		base64_encode(out.data, out.len, &s->out);
+		buf_append_str(&s->out, "\r\n");
+		return 0;
+	}
+	struct directory_user *user = NULL;
+	const char *who = NULL;
+	enum directory_auth_result r = directory_ntlm_authenticate(s->ntlm, s->srv->dir,
+		s->srv->throttle, net_conn_peer_ip(s->conn), msg->data, msg->len, s->cmd_pool, &user,
+		&who, &error);
+	imap_auth_end(s);
+	return imap_auth_result(s, r, user, who != NULL ? who : "(ntlm)", error, NULL);
 }
 
 /* One base64 response (from SASL-IR or a continuation line). */
@@ -185,6 +233,8 @@ static int imap_auth_step(struct imap_session *s, const unsigned char *b64, size
 		imap_bad(s, "Invalid base64");
 		return 0;
 	}
+	if (s->auth_mech == MECH_NTLM)
+		return imap_auth_ntlm(s, &dec);
 	if (s->auth_mech == MECH_PLAIN) {
 		struct directory_sasl_plain m;
 		const char *err;
@@ -238,15 +288,20 @@ int imap_cmd_authenticate(struct imap_session *s, struct imap_arg *args)
 		s->auth_mech = MECH_PLAIN;
 	else if (slice_case_eq_str(args[0].s, "LOGIN"))
 		s->auth_mech = MECH_LOGIN;
+	else if (slice_case_eq_str(args[0].s, "NTLM") && s->srv->set.ntlm)
+		s->auth_mech = MECH_NTLM;
 	else {
 		imap_no(s, "Unsupported authentication mechanism");
 		return 0;
 	}
-	if (!imap_plaintext_ok(s)) {
+	/* NTLM sends no password: it is allowed before TLS. */
+	if (s->auth_mech != MECH_NTLM && !imap_plaintext_ok(s)) {
 		imap_no(s, "[PRIVACYREQUIRED] Authentication is disabled before STARTTLS");
 		return 0;
 	}
 	s->auth_step = 0;
+	if (s->auth_mech == MECH_NTLM)
+		s->ntlm = directory_ntlm_new(s->srv->set.hostname);
 	s->line_tag = xstrdup(s->tag);
 	s->line_fn = imap_auth_line;
 	s->frame_mode = IMAP_FRAME_LINE;

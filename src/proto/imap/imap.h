@@ -17,6 +17,7 @@ struct imap_settings {
 	struct imap_parser_limits limits;
 	bool allow_plaintext;        /* LOGIN / AUTHENTICATE without TLS anywhere */
 	bool loopback_secure;        /* ... and from loopback addresses */
+	bool ntlm;                   /* offer AUTHENTICATE NTLM (MS-OXIMAP4) */
 	unsigned max_bad_commands;   /* errors in a row before the connection is cut */
 	unsigned idle_timeout_s;     /* after login (RFC 3501 5.4: at least 30 minutes) */
 	unsigned preauth_timeout_s;  /* before login */

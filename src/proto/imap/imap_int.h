@@ -93,6 +93,7 @@ struct imap_session {
 	const char *line_tag; /* in pool */
 	int auth_mech, auth_step;
 	char *auth_user;
+	struct directory_ntlm *ntlm; /* AUTHENTICATE NTLM in progress */
 	bool idling;
 
 	/* A store change was posted and not yet taken. */

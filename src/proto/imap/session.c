@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/xalloc.h"
+#include "directory/ntlm.h"
 #include "mapi/errors.h"
 #include "proto/imap/imap_int.h"
 
@@ -135,10 +136,12 @@ const char *imap_capabilities(struct imap_session *s)
 {
 	if (s->state == IMAP_STATE_NOAUTH) {
 		bool starttls = net_conn_tls_available(s->conn) && !net_conn_is_tls(s->conn);
-		/* RFC 3501 6.2.3: LOGINDISABLED until the connection is safe. */
-		return pool_printf(s->cmd_pool, "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ENABLE ID%s%s",
+		/* RFC 3501 6.2.3: LOGINDISABLED until the connection is safe.
+		 * NTLM sends no password: it stays on offer before TLS. */
+		return pool_printf(s->cmd_pool, "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ENABLE ID%s%s%s",
 			starttls ? " STARTTLS" : "",
-			imap_plaintext_ok(s) ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED");
+			imap_plaintext_ok(s) ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED",
+			s->srv->set.ntlm ? " AUTH=NTLM" : "");
 	}
 	return pool_printf(s->cmd_pool,
 		"IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UIDPLUS MOVE"
@@ -363,6 +366,7 @@ static void imap_on_close(struct net_conn *conn)
 		return;
 	imap_unselect(s);
 	store_mailbox_close(&s->mb);
+	directory_ntlm_free(&s->ntlm);
 	imap_parser_deinit(&s->parser);
 	buf_deinit(&s->out);
 	pool_free(&s->cmd_pool);
