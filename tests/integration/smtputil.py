@@ -4,7 +4,8 @@ bytes), a look into a mailbox's messages, and an aiosmtpd sink.
 
 mailbox_messages reads the mailbox database read-only with the schema of
 src/store/db.c (folders.special, messages.mime -> blobs/ab/cd/<sha256>); it
-stands in for an IMAP client until proto/imap exists.
+looks at what the store holds without going through a protocol (test_smtp_imap.py
+looks through IMAP).
 """
 import os
 import re
@@ -142,7 +143,7 @@ class Sink:
     rcpt_options, tls, auth). fail_rcpt maps an address to the reply its
     RCPT gets; fail_data holds replies for the next DATA commands."""
 
-    def __init__(self, tls_dir=None, auth=None):
+    def __init__(self, tls_dir=None, auth=None, host="127.0.0.1", port=None):
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult
         self.messages = []
@@ -194,8 +195,8 @@ class Sink:
                 return AuthResult(success=ok, auth_data=data.login if ok else None)
             kwargs["authenticator"] = authenticator
             kwargs["auth_require_tls"] = False
-        port = _free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port, **kwargs)
+        port = port or _free_port()
+        self.controller = Controller(Handler(), hostname=host, port=port, **kwargs)
         self.controller.start()
         self.port = port
 
@@ -261,3 +262,17 @@ def _free_port():
     p = s.getsockname()[1]
     s.close()
     return p
+
+
+def free_port_v4_v6():
+    """A TCP port free on both 127.0.0.1 and ::1."""
+    while True:
+        p = _free_port()
+        s = socket.socket(socket.AF_INET6)
+        try:
+            s.bind(("::1", p))
+            return p
+        except OSError:
+            continue
+        finally:
+            s.close()

@@ -616,3 +616,52 @@ def test_swaks_refusals(mta):
               "--to", "nobody@example.test")
     assert r.returncode != 0
     assert "550 5.1.1" in r.stdout
+
+
+def test_swaks_data_refusals_and_relay_forms(hermod_factory, tmp_path):
+    # The refusals a real client sees, through swaks: size (declared by the
+    # 250-SIZE and exceeded), a bare LF, a NUL, an over-long line, the
+    # recipient limit, and the open-relay forms; nothing is delivered.
+    h = hermod_factory(overrides={"smtp": {"max_message_size": "10k",
+                                           "max_recipients": "100"}})
+    h.add_user("alice@example.test", PW)
+    port = str(h.port("smtp"))
+    base = ["--server", "127.0.0.1", "--port", port, "--from", "c@remote.test",
+            "--helo", "swaks.test"]
+
+    def data_file(name, content):
+        p = tmp_path / name
+        p.write_bytes(content)
+        return "@" + str(p)
+
+    cases = [
+        (data_file("big", b"Subject: big\r\n\r\n" + (b"y" * 70 + b"\r\n") * 200), [],
+         "552 5.3.4"),
+        # --no-data-fixup sends the file as is, end of data included.
+        (data_file("lf", b"Subject: lf\r\n\r\nbare\nlf\r\n.\r\n"), ["--no-data-fixup"],
+         "554 5.6.0"),
+        (data_file("nul", b"Subject: nul\r\n\r\nn\x00l\r\n.\r\n"), ["--no-data-fixup"],
+         "554 5.6.0"),
+        (data_file("long", b"Subject: long\r\n\r\n" + b"z" * 999 + b"\r\n.\r\n"),
+         ["--no-data-fixup"], "554 5.6.0"),
+    ]
+    for data, extra, want in cases:
+        r = swaks(*base, "--to", "alice@example.test", "--data", data, *extra)
+        assert r.returncode != 0 and want in r.stdout, (data, r.stdout + r.stderr)
+    # One over the recipient limit: the 101st RCPT gets 452 4.5.3 (and
+    # swaks gives up on the transaction).
+    r = swaks(*base, "--to", ",".join(["alice@example.test"] * 101))
+    assert r.returncode != 0 and "452 4.5.3" in r.stdout, r.stdout + r.stderr
+    for rcpt, want in (("victim@remote.test", "554 5.7.1"),
+                       ("victim%remote.test@example.test", "550 5.1.1"),
+                       ("victim!remote.test@example.test", "550 5.1.1"),
+                       ('"victim@remote.test"@example.test', "550 5.1.1"),
+                       ("@example.test:victim@remote.test", "554 5.7.1"),
+                       ("victim@[127.0.0.1]", "554 5.7.1")):
+        r = swaks(*base, "--to", rcpt)
+        assert r.returncode != 0 and want in r.stdout, (rcpt, r.stdout + r.stderr)
+    assert mailbox_messages(h, "alice@example.test") == []
+    # The same server takes a proper message from the same client.
+    r = swaks(*base, "--to", "alice@example.test")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(mailbox_messages(h, "alice@example.test")) == 1

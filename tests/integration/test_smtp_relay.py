@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from smtputil import Dns, Sink, mailbox_messages, wait_for
+from smtputil import Dns, Sink, free_port_v4_v6, mailbox_messages, wait_for
 
 PW = "Secret-pass-1"
 
@@ -176,6 +176,32 @@ def test_mx_lookup_through_dns(hermod_factory, sink):
         assert b"Status: 5.1.2" in text and b"Status: 5.1.10" in text
     finally:
         dns.stop()
+
+
+def test_mx_fallback_to_next_host_over_ipv6(hermod_factory, tmp_path):
+    # The preferred MX refuses connections; the next one has only an AAAA
+    # record and offers STARTTLS: the message goes there, over IPv6, in
+    # TLS (opportunistic, RFC 3207 / RFC 7435), once.
+    port = free_port_v4_v6()
+    sink = Sink(tls_dir=str(tmp_path), host="::1", port=port)
+    dns = Dns({("v6.test", "MX"): [(10, "dead.v6.test"), (20, "mx.v6.test")],
+               ("dead.v6.test", "A"): ["127.0.0.9"],
+               ("mx.v6.test", "AAAA"): ["::1"]})
+    try:
+        h = make(hermod_factory, None, {"resolver": f"127.0.0.1:{dns.port}",
+                                        "mx_port": str(port)})
+        submit(h, "alice@example.test", ["carol@v6.test"], BODY)
+        assert wait_for(lambda: sink.messages)
+        assert ("dead.v6.test", "A") in dns.queries
+        assert ("mx.v6.test", "AAAA") in dns.queries
+        m = sink.messages[0]
+        assert m["rcpts"] == ["carol@v6.test"] and m["tls"] is True
+        assert m["data"].endswith(BODY)
+        assert wait_for(lambda: "the queue is empty" in h.cli("queue", "list").stdout)
+        assert len(sink.messages) == 1
+    finally:
+        dns.stop()
+        sink.stop()
 
 
 def test_smarthost_with_auth_and_starttls(hermod_factory, tmp_path):

@@ -255,3 +255,35 @@ def test_swaks_auth(sub):
                         "--to", "bob@example.test"], capture_output=True, text=True, timeout=60)
     assert r.returncode != 0 and "535 5.7.8" in r.stdout
     assert len(mailbox_messages(sub, "bob@example.test")) == 2
+
+
+def test_swaks_submission_refusals_and_implicit_tls(sub):
+    port = str(sub.port("smtp", "listen_submission"))
+
+    def run(*args):
+        return subprocess.run(["swaks", "--server", "127.0.0.1", "--helo", "swaks.test", *args],
+                              capture_output=True, text=True, timeout=60)
+
+    auth = ["--auth", "PLAIN", "--auth-user", "alice@example.test", "--auth-password", PW]
+    # Before TLS, AUTH is not offered: swaks finds no AUTH to use.
+    r = run("--port", port, *auth, "--from", "alice@example.test", "--to", "bob@example.test")
+    assert r.returncode != 0 and "AUTH" not in r.stdout.split("STARTTLS")[0], r.stdout
+    # MAIL without AUTH.
+    r = run("--port", port, "--tls", "--from", "alice@example.test", "--to", "bob@example.test")
+    assert r.returncode != 0 and "530 5.7.0" in r.stdout, r.stdout
+    # An envelope sender that is not the user's.
+    r = run("--port", port, "--tls", *auth, "--from", "carol@remote.test",
+            "--to", "bob@example.test")
+    assert r.returncode != 0 and "553 5.7.1" in r.stdout, r.stdout
+    # A From: header that is not the user's.
+    r = run("--port", port, "--tls", *auth, "--from", "alice@example.test",
+            "--to", "bob@example.test", "--header", "From: carol@remote.test")
+    assert r.returncode != 0 and "550 5.7.1" in r.stdout, r.stdout
+    assert mailbox_messages(sub, "bob@example.test") == []
+    # Implicit TLS (the 465-style listener), AUTH LOGIN, an alias as sender.
+    r = run("--port", str(sub.port("smtp", "listen_submissions")), "--tls-on-connect",
+            "--auth", "LOGIN", "--auth-user", "alice@example.test", "--auth-password", PW,
+            "--from", "ali@example.test", "--to", "bob@example.test",
+            "--header", "From: ali@example.test")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(mailbox_messages(sub, "bob@example.test")) == 1
