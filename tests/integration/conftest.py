@@ -99,8 +99,11 @@ class Hermod:
                 else:
                     sections.setdefault(sec, {})[k] = v
         self.sections = sections
+        self.write_config()
+
+    def write_config(self):
         with open(self.config_path, "w") as f:
-            for sec, kv in sections.items():
+            for sec, kv in self.sections.items():
                 f.write(f"[{sec}]\n")
                 for k, v in kv.items():
                     f.write(f"{k} = {v}\n")
@@ -130,14 +133,48 @@ class Hermod:
         return self.ports[(section, name)]
 
     def start(self, wait=True):
+        """Starts `hermod serve`. A free port can be taken by another
+        process (other test runs share the machine) between free_port()
+        and the server's bind: then that listener gets a new port and the
+        server is started again."""
+        for _ in range(5):
+            self._spawn()
+            if not wait:
+                return self
+            try:
+                self.wait_ready()
+                return self
+            except AssertionError:
+                if not self._move_taken_port():
+                    raise
+        raise AssertionError("hermod serve: no free ports\n" + self.output())
+
+    def _move_taken_port(self):
+        if self.proc.poll() is None:
+            return False
+        self.stdout.close()
+        with open(os.path.join(self.dir, "stdout.txt"), "rb") as f:
+            f.seek(self.stdout_offset)
+            out = f.read().decode(errors="replace")
+        taken = re.findall(r":(\d+): Address already in use", out)
+        moved = False
+        for (sec, name), port in list(self.ports.items()):
+            if str(port) in taken:
+                port = free_port()
+                self.ports[(sec, name)] = port
+                self.sections[sec][name] = f"127.0.0.1:{port}"
+                moved = True
+        if moved:
+            self.write_config()
+        return moved
+
+    def _spawn(self):
         self.log_offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
         self.stdout = open(os.path.join(self.dir, "stdout.txt"), "ab")
+        self.stdout_offset = self.stdout.tell()
         self.proc = subprocess.Popen([BINARY, "-c", self.config_path, "serve"],
                                      stdout=self.stdout, stderr=subprocess.STDOUT,
                                      cwd=self.dir)
-        if wait:
-            self.wait_ready()
-        return self
 
     def wait_ready(self, timeout=30):
         deadline = time.time() + timeout
