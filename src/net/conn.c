@@ -223,6 +223,7 @@ int net_conn_printf(struct net_conn *conn, const char *fmt, ...)
 void net_conn_flush(struct net_conn *conn)
 {
 	pthread_mutex_lock(&conn->mtx);
+	conn->flush_req = true;
 	bool gone = conn->gone;
 	pthread_mutex_unlock(&conn->mtx);
 	if (!gone)
@@ -277,6 +278,24 @@ static void conn_flush_out(struct net_conn *conn)
 		total + evbuffer_get_length(conn->out) <= conn->srv->cfg.output_high_water / 2)
 		pthread_cond_broadcast(&conn->cond);
 	pthread_mutex_unlock(&conn->mtx);
+}
+
+/* Loop: conn_flush_out, except for the output of a job still running,
+ * which stays corked until the job ends unless the job pushed it
+ * (NET_CORK_BYTES), flushed it (net_conn_flush) or waits for room (net.h:
+ * "Output written during a job is corked"). Flushed early, a reply written just
+ * before net_conn_starttls could leave before the TLS filter is in place:
+ * the client's ClientHello would then reach the plaintext side and the
+ * handshake stall (and a reply could overtake the end of its job). */
+static void conn_flush_out_uncorked(struct net_conn *conn)
+{
+	pthread_mutex_lock(&conn->mtx);
+	bool corked = conn->job_running && !conn->flush_req && conn->writers_waiting == 0 &&
+		evbuffer_get_length(conn->out) < NET_CORK_BYTES;
+	conn->flush_req = false;
+	pthread_mutex_unlock(&conn->mtx);
+	if (!corked)
+		conn_flush_out(conn);
 }
 
 /* Loop: an output buffer changed (we added, or the socket took data). */
@@ -583,6 +602,7 @@ static void conn_start_job(struct net_conn *conn, enum net_job_kind kind)
 	conn->job_running = true;
 	conn->job_done = false;
 	conn->missed = false;
+	conn->flush_req = false;
 	pthread_mutex_unlock(&conn->mtx);
 	net_conn_ref(conn); /* the job's */
 	net_workers_submit(conn->srv->workers, &conn->job);
@@ -1144,7 +1164,7 @@ void net_conn_process(struct net_conn *conn)
 {
 	if (conn->phase == NET_PHASE_DESTROYED)
 		return;
-	conn_flush_out(conn);
+	conn_flush_out_uncorked(conn);
 	pthread_mutex_lock(&conn->mtx);
 	bool running = conn->job_running;
 	bool done = conn->job_done;
@@ -1192,7 +1212,7 @@ void net_conn_process(struct net_conn *conn)
 	case NET_PHASE_DESTROYED:
 		return;
 	}
-	conn_flush_out(conn);
+	conn_flush_out_uncorked(conn); /* a job may have started above */
 }
 
 /* --- Requests from other code --- */

@@ -210,6 +210,7 @@ struct net_conn {
 	struct evbuffer *out; /* written by jobs, moved to the bufferevent by the loop */
 	size_t loop_out;      /* bytes in the bufferevents' output */
 	unsigned writers_waiting;
+	bool flush_req; /* net_conn_flush: send the running job's output */
 	bool job_running, job_done;
 	bool close_req, dead, gone, paused, starttls_req, shutdown_req;
 	int compress_req; /* deflate level + 1 requested by net_conn_compress; 0: none */

@@ -243,6 +243,12 @@ static int lp_on_command(struct net_conn *conn, const unsigned char *data, size_
 		lp_bump(st, &st->slow_finished);
 	} else if (strncmp(line, "BIG ", 4) == 0) {
 		lp_big(conn, arg);
+	} else if (strncmp(line, "STARTTLS_SLOW ", 14) == 0) {
+		/* The reply, the request, then a while before the job ends. */
+		net_conn_write_str(conn, "OK begin TLS\n");
+		if (net_conn_starttls(conn) != 0)
+			lp_bump(st, &st->violations);
+		lp_sleep_ms((unsigned)arg);
 	} else if (strcmp(line, "STARTTLS") == 0) {
 		if (net_conn_tls_available(conn) && !net_conn_is_tls(conn)) {
 			net_conn_write_str(conn, "OK begin TLS\n");

@@ -327,6 +327,46 @@ static void test_starttls(void **state)
 	tls_test_cleanup(dir);
 }
 
+/* The reply to STARTTLS leaves only when the job that wrote it has ended
+ * and the TLS filter is in place, even when the loop handles the
+ * connection meanwhile (here: plaintext the client injects after
+ * STARTTLS). Were the reply flushed early, the client's ClientHello would
+ * reach the plaintext side and the handshake would stall. */
+static void test_starttls_reply_waits_for_the_job(void **state)
+{
+	(void)state;
+	char dir[64];
+	SSL_CTX *sctx = tls_test_ctx(dir, sizeof(dir));
+	struct net_listener_config lcfg = {.tls = sctx};
+	struct ts ts;
+	ts_start(&ts, NULL, "127.0.0.1:0", &lcfg);
+	SSL_CTX_free(sctx);
+	SSL_CTX *cctx = lc_tls_ctx();
+	for (int round = 0; round < 3; round++) {
+		struct lc *c = lc_new();
+		assert_int_equal(lc_connect(c, "127.0.0.1", ts_port(&ts, 0)), 0);
+		assert_non_null(lc_line(c));
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(lc_send(c, "STARTTLS_SLOW 300\n"), 0);
+		usleep(50 * 1000);
+		assert_int_equal(lc_send(c, "ECHO injected\n"), 0);
+		expect_line(c, "OK begin TLS");
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		assert_true(ms >= 250);
+		assert_int_equal(c->len, 0);
+		assert_int_equal(lc_tls(c, cctx), 0);
+		assert_int_equal(lc_send(c, "ISTLS\n"), 0);
+		expect_line(c, "tls=1");
+		lc_free(&c);
+	}
+	assert_int_equal(ts.st.violations, 0);
+	SSL_CTX_free(cctx);
+	ts_stop(&ts);
+	tls_test_cleanup(dir);
+}
+
 static void test_starttls_unavailable(void **state)
 {
 	struct ts ts;
@@ -350,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_server_ctx),
 		cmocka_unit_test(test_implicit_tls),
 		cmocka_unit_test(test_starttls),
+		cmocka_unit_test(test_starttls_reply_waits_for_the_job),
 		cmocka_unit_test(test_starttls_unavailable),
 	};
 	return cmocka_run_group_tests_name("net-tls", tests, NULL, NULL);
