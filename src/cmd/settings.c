@@ -138,8 +138,9 @@ const struct config_setting hermod_settings[] = {
 	{"smtp", "allow_plaintext_loopback", CONFIG_TYPE_BOOL, "yes", 0, 0,
 		"allow AUTH without TLS from loopback clients ([auth] allow_plaintext allows it "
 		"from everywhere)"},
-	{"smtp", "ntlm", CONFIG_TYPE_BOOL, "yes", 0, 0,
-		"offer AUTH NTLM on submission (for users with an NT hash stored)"},
+	{"smtp", "ntlm", CONFIG_TYPE_BOOL, "no", 0, 0,
+		"offer AUTH NTLM on submission (MS-OXSMTP; only users with an NT hash stored can "
+		"use it, and clients such as curl choose NTLM whenever it is offered)"},
 
 	/* [transport] */
 	{"transport", "max_batch", CONFIG_TYPE_INT, "256", 1, 100000,

@@ -24,7 +24,7 @@ def tls_ctx():
 
 @pytest.fixture
 def sub(hermod_factory):
-    h = hermod_factory(overrides={"smtp": {"allow_plaintext_loopback": "no"},
+    h = hermod_factory(overrides={"smtp": {"allow_plaintext_loopback": "no", "ntlm": "yes"},
                                   "auth": {"max_failures_per_user": "5"}})
     h.add_user("alice@example.test", PW, "--nt-hash")
     h.add_user("bob@example.test", PW)
@@ -287,3 +287,41 @@ def test_swaks_submission_refusals_and_implicit_tls(sub):
             "--header", "From: ali@example.test")
     assert r.returncode == 0, r.stdout + r.stderr
     assert len(mailbox_messages(sub, "bob@example.test")) == 1
+
+
+def curl_send(port, user, *extra):
+    return subprocess.run(["curl", "-sS", "--max-time", "30", "-k", "--ssl-reqd",
+                           f"smtp://127.0.0.1:{port}", "-u", f"{user}:{PW}",
+                           "--mail-from", user, "--mail-rcpt", "bob@example.test",
+                           "-T", "-", *extra],
+                          input=f"From: {user}\r\nSubject: curl\r\n\r\nhi\r\n".encode(),
+                          capture_output=True, timeout=60)
+
+
+def test_curl_and_ntlm_off_by_default(hermod_factory):
+    # curl prefers NTLM to PLAIN whenever it is offered; NTLM is off by
+    # default, so a user without an NT hash can send with curl.
+    h = hermod_factory(overrides={"smtp": {"allow_plaintext_loopback": "no"}})
+    h.add_user("alice@example.test", PW, "--nt-hash")
+    h.add_user("bob@example.test", PW)
+    s = session(h, login=False)
+    assert s.esmtp_features["auth"].split() == ["PLAIN", "LOGIN"]
+    code, resp = s.docmd("AUTH", "NTLM")
+    assert code == 504 and resp.startswith(b"5.5.4"), (code, resp)
+    s.quit()
+    port = h.port("smtp", "listen_submission")
+    r = curl_send(port, "bob@example.test")
+    assert r.returncode == 0, r.stderr
+    # With NTLM on, curl authenticates alice (who has an NT hash) with its
+    # NTLMv2 client, and bob (who has none) cannot be served that way.
+    h.stop()
+    h.sections["smtp"]["ntlm"] = "yes"
+    h.write_config()
+    h.start()
+    port = h.port("smtp", "listen_submission")
+    r = curl_send(port, "alice@example.test", "--login-options", "AUTH=NTLM")
+    assert r.returncode == 0, r.stderr
+    assert "authenticated as alice@example.test (NTLM)" in h.log_text(since_start=True)
+    r = curl_send(port, "bob@example.test")
+    assert r.returncode == 67, r.stderr     # CURLE_LOGIN_DENIED
+    assert len(mailbox_messages(h, "bob@example.test")) == 2

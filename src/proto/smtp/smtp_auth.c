@@ -24,15 +24,32 @@ void smtp_auth_abort(struct smtp_session *s)
 		s->fmode = SMTP_FRAME_COMMAND;
 }
 
+static const char *smtp_auth_mech_name(enum smtp_auth_mech m)
+{
+	switch (m) {
+	case SMTP_AUTH_PLAIN:
+		return "PLAIN";
+	case SMTP_AUTH_LOGIN_USER:
+	case SMTP_AUTH_LOGIN_PASS:
+		return "LOGIN";
+	case SMTP_AUTH_NTLM:
+		return "NTLM";
+	case SMTP_AUTH_NONE:
+	default:
+		return "?";
+	}
+}
+
 static int auth_result(struct smtp_session *s, enum directory_auth_result r,
 	struct directory_user *user, const char *who, const char *error)
 {
+	const char *mech = smtp_auth_mech_name(s->auth_mech);
 	smtp_auth_abort(s);
 	switch (r) {
 	case DIRECTORY_AUTH_OK:
 		s->user = user;
 		s->log->user = user->address;
-		log_info(s->log, "smtp: authenticated as %s", user->address);
+		log_info(s->log, "smtp: authenticated as %s (%s)", user->address, mech);
 		smtp_reply(s, "235 2.7.0 Authentication successful");
 		return 0;
 	case DIRECTORY_AUTH_THROTTLED:
@@ -46,7 +63,8 @@ static int auth_result(struct smtp_session *s, enum directory_auth_result r,
 	case DIRECTORY_AUTH_FAILED:
 	case DIRECTORY_AUTH_DISABLED:
 	default:
-		log_info(s->log, "smtp: AUTH failed for %s: %s", who, error ? error : "failed");
+		log_info(s->log, "smtp: AUTH %s failed for %s: %s", mech, who,
+			error ? error : "failed");
 		smtp_reply(s, "535 5.7.8 Authentication credentials invalid");
 		if (++s->auth_failures >= s->cfg->max_auth_failures) {
 			smtp_reply(s, "421 4.7.0 %s Error: too many failed authentications",
@@ -159,9 +177,9 @@ int smtp_cmd_auth(struct smtp_session *s, struct slice args)
 	/* RFC 4954 4: "=" is an empty initial response. */
 	bool empty_initial = initial != NULL && ilen == 1 && initial[0] == '=';
 	if (mlen == 5 && str_ncasecmp(p, "PLAIN", 5) == 0) {
+		s->auth_mech = SMTP_AUTH_PLAIN;
 		if (initial != NULL && !empty_initial)
 			return auth_plain(s, initial, ilen);
-		s->auth_mech = SMTP_AUTH_PLAIN;
 		s->fmode = SMTP_FRAME_AUTH;
 		smtp_reply(s, "334 ");
 		return 0;
