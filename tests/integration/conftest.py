@@ -160,7 +160,7 @@ class Hermod:
         moved = False
         for (sec, name), port in list(self.ports.items()):
             if str(port) in taken:
-                port = free_port()
+                port = free_port(set(self.ports.values()))
                 self.ports[(sec, name)] = port
                 self.sections[sec][name] = f"127.0.0.1:{port}"
                 moved = True
