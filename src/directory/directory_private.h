@@ -57,6 +57,15 @@ int directory_write_end(struct directory *dir, sqlite3 *db, bool commit, const c
 /* Prepares sql on db; NULL with *error_r on failure. */
 sqlite3_stmt *directory_prepare(sqlite3 *db, const char *sql, const char **error_r);
 
+/* Lists the recipients of one kind (1 users, 2 groups), of one domain or
+ * of all when domain is NULL, in address order: runs
+ * "SELECT columns FROM recipients ..." and calls row(st, pool, ctx) for
+ * each row. what names the list in the error message. 0, or -1 with
+ * *error_r (an invalid domain name or a database error). */
+int directory_list_kind(struct directory *dir, int kind, const char *columns,
+	const char *domain, const char *what, pool_t *pool,
+	void (*row)(sqlite3_stmt *st, pool_t *pool, void *ctx), void *ctx, const char **error_r);
+
 /* The NT hash of password (MD4 of its UTF-16LE form), loading OpenSSL's
  * legacy provider on first use. 0 or -1. */
 int directory_nt_hash_compute(struct directory *dir, const char *password,

@@ -111,41 +111,24 @@ int directory_group_get_by_id(struct directory *dir, int64_t id, pool_t *pool,
 	return group_query_one(dir, "r.id = ?1", NULL, id, pool, group_r, error_r);
 }
 
+/* One named type for the list and its row callback. */
+typedef ARRAY(struct directory_group) group_array;
+
+static void group_list_row(sqlite3_stmt *st, pool_t *pool, void *ctx)
+{
+	group_array *a = ctx;
+	array_push(a, *group_from_row(st, pool));
+}
+
 int directory_group_list(struct directory *dir, const char *domain, pool_t *pool,
 	struct directory_group **groups_r, size_t *count_r, const char **error_r)
 {
-	char dom[DIRECTORY_DOMAIN_MAX + 1];
-	*groups_r = NULL;
-	*count_r = 0;
-	if (domain != NULL) {
-		const char *err;
-		if (directory_domain_parse(domain, strlen(domain), dom, &err) < 0)
-			return directory_error(error_r, "invalid domain '%.300s': %s", domain, err);
-	}
-	sqlite3 *db = directory_db_get(dir, error_r);
-	if (db == NULL)
-		return -1;
-	sqlite3_stmt *st = directory_prepare(db,
-		"SELECT " GROUP_COLUMNS " FROM " DIRECTORY_USER_FROM
-		" WHERE r.kind = 2 AND (?1 IS NULL OR d.name = ?1)"
-		" ORDER BY r.address COLLATE NOCASE",
-		error_r);
-	int ret = st == NULL ? -1 : 0;
-	ARRAY(struct directory_group) a;
+	group_array a;
 	array_init(&a, pool);
-	if (st != NULL) {
-		if (domain != NULL)
-			sqlite3_bind_text(st, 1, dom, -1, SQLITE_STATIC);
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			array_push(&a, *group_from_row(st, pool));
-		if (rc != SQLITE_DONE)
-			ret = directory_db_error(db, error_r, "cannot list groups");
-		sqlite3_finalize(st);
-	}
-	directory_db_put(dir, db);
-	*groups_r = a.v;
-	*count_r = a.n;
+	int ret = directory_list_kind(dir, 2, GROUP_COLUMNS, domain, "groups", pool,
+		group_list_row, &a, error_r);
+	*groups_r = ret < 0 ? NULL : a.v;
+	*count_r = ret < 0 ? 0 : a.n;
 	return ret;
 }
 

@@ -160,41 +160,61 @@ int directory_user_get_by_legacy_dn(struct directory *dir, const char *dn, pool_
 	return user_query_one(dir, "r.legacy_dn = ?1", dn, 0, pool, user_r, error_r);
 }
 
-int directory_user_list(struct directory *dir, const char *domain, pool_t *pool,
-	struct directory_user **users_r, size_t *count_r, const char **error_r)
+int directory_list_kind(struct directory *dir, int kind, const char *columns,
+	const char *domain, const char *what, pool_t *pool,
+	void (*row)(sqlite3_stmt *st, pool_t *pool, void *ctx), void *ctx, const char **error_r)
 {
 	char dom[DIRECTORY_DOMAIN_MAX + 1];
-	*users_r = NULL;
-	*count_r = 0;
 	if (domain != NULL) {
 		const char *err;
 		if (directory_domain_parse(domain, strlen(domain), dom, &err) < 0)
 			return directory_error(error_r, "invalid domain '%.300s': %s", domain, err);
 	}
+	char sql[1024];
+	snprintf(sql, sizeof(sql),
+		"SELECT %s FROM " DIRECTORY_USER_FROM " WHERE r.kind = %d"
+		" AND (?1 IS NULL OR d.name = ?1) ORDER BY r.address COLLATE NOCASE",
+		columns, kind);
 	sqlite3 *db = directory_db_get(dir, error_r);
 	if (db == NULL)
 		return -1;
-	sqlite3_stmt *st = directory_prepare(db,
-		"SELECT " DIRECTORY_USER_COLUMNS " FROM " DIRECTORY_USER_FROM
-		" WHERE r.kind = 1 AND (?1 IS NULL OR d.name = ?1)"
-		" ORDER BY r.address COLLATE NOCASE",
-		error_r);
+	sqlite3_stmt *st = directory_prepare(db, sql, error_r);
 	int ret = st == NULL ? -1 : 0;
-	ARRAY(struct directory_user) a;
-	array_init(&a, pool);
 	if (st != NULL) {
 		if (domain != NULL)
 			sqlite3_bind_text(st, 1, dom, -1, SQLITE_STATIC);
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			array_push(&a, *directory_user_from_row(st, pool));
-		if (rc != SQLITE_DONE)
-			ret = directory_db_error(db, error_r, "cannot list users");
+			row(st, pool, ctx);
+		if (rc != SQLITE_DONE) {
+			char msg[64];
+			snprintf(msg, sizeof(msg), "cannot list %s", what);
+			ret = directory_db_error(db, error_r, msg);
+		}
 		sqlite3_finalize(st);
 	}
 	directory_db_put(dir, db);
-	*users_r = a.v;
-	*count_r = a.n;
+	return ret;
+}
+
+/* One named type for the list and its row callback. */
+typedef ARRAY(struct directory_user) user_array;
+
+static void user_list_row(sqlite3_stmt *st, pool_t *pool, void *ctx)
+{
+	user_array *a = ctx;
+	array_push(a, *directory_user_from_row(st, pool));
+}
+
+int directory_user_list(struct directory *dir, const char *domain, pool_t *pool,
+	struct directory_user **users_r, size_t *count_r, const char **error_r)
+{
+	user_array a;
+	array_init(&a, pool);
+	int ret = directory_list_kind(dir, 1, DIRECTORY_USER_COLUMNS, domain, "users", pool,
+		user_list_row, &a, error_r);
+	*users_r = ret < 0 ? NULL : a.v;
+	*count_r = ret < 0 ? 0 : a.n;
 	return ret;
 }
 
