@@ -8,7 +8,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 5
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-asan build-fuzz run test unit fuzz bench clean bench-convert bench-store bench-pop3 bench-imap bench-smtp
+.PHONY: all deps build build-asan build-fuzz run test unit fuzz bench clean bench-convert bench-store bench-pop3 bench-imap bench-smtp bench-ews
 
 all: build
 
@@ -78,6 +78,12 @@ bench-imap: build
 bench-smtp: build
 	@scripts/deps.sh --bench
 	/usr/bin/python3 bench/smtp/bench_smtp.py --build $(BUILD)
+
+# EWS: 20 concurrent clients, FindItem (first 50 of a 10,000-message Inbox
+# by date) + GetItem of what was found (bench/ews_bench.py); BENCH_CLIENTS,
+# BENCH_MESSAGES, BENCH_SECONDS tune it.
+bench-ews: build
+	/usr/bin/python3 bench/ews_bench.py
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

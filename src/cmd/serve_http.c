@@ -1,7 +1,7 @@
 /* The HTTP service of `hermod serve`: the shared HTTP server ([http]
  * settings, listeners on listen and listen_tls) and the protocols that
- * plug into it as routes (Autodiscover now; EWS, ActiveSync, MAPI over
- * HTTP as they land: each adds its registration here). */
+ * plug into it as routes (Autodiscover, EWS; ActiveSync, MAPI over HTTP
+ * as they land: each adds its registration here). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +24,7 @@ static int serve_http_start(struct serve_ctx *sc, const char **error_r)
 		.realm = config_get_str(cfg, "server", "hostname"),
 		.server_name = "hermod",
 		.allow_plaintext = config_get_bool(cfg, "auth", "allow_plaintext"),
+		.offer_ntlm = config_get_bool(cfg, "http", "ntlm"),
 	};
 	http_srv = http_server_new(&hs, sc->dir, sc->throttle);
 
@@ -33,6 +34,7 @@ static int serve_http_start(struct serve_ctx *sc, const char **error_r)
 		.max_request = (size_t)config_get_size(cfg, "ews", "max_request_size"),
 		.max_page = (unsigned)config_get_int(cfg, "ews", "max_page"),
 		.dump_dir = config_get_str(cfg, "ews", "dump_dir"),
+		.transport = sc->transport,
 	};
 	ews_register(http_srv, &es);
 

@@ -185,6 +185,10 @@ const struct config_setting hermod_settings[] = {
 	{"http", "external_url", CONFIG_TYPE_STRING, NULL, 0, 0,
 		"the URL clients reach this server at (https://mail.example.com), used in "
 		"Autodiscover answers; unset: each request's scheme and Host header"},
+	{"http", "ntlm", CONFIG_TYPE_BOOL, "no", 0, 0,
+		"offer and accept NTLM authentication (MS-NLMP) for users with an NT hash; off "
+		"by default: clients that see NTLM offered prefer it, and users without an NT "
+		"hash could then not log in"},
 	{"http", "max_header_size", CONFIG_TYPE_SIZE, "64k", 1024, 1 * MIB,
 		"request line and headers of one request"},
 	{"http", "max_headers", CONFIG_TYPE_INT, "100", 8, 10000,

@@ -15,6 +15,8 @@
 #include "mapi/namedprop.h"
 #include "mapi/propval.h"
 #include "mapi/proptags.h"
+#include "store/changes.h"
+#include "store/imap_flags.h"
 #include "transport/queue.h"
 #include "transport/submit.h"
 #include "transport/transport_int.h"
@@ -215,6 +217,31 @@ static const char *resolve_ex(void *ctx, const char *addrtype, const char *addre
 										       : NULL;
 }
 
+/* A submitted message is no longer unsent (MS-OXCMSG 2.2.1.6: the server
+ * clears mfUnsent when it accepts the submission). PR_MESSAGE_FLAGS is
+ * settable only before the first save, so through the store's IMAP flags,
+ * where \Draft is mfUnsent; the copy was just moved in, so its UID is
+ * among the folder's newest. */
+static void submit_clear_unsent(struct store_mailbox *mb, mapi_id_t fid, mapi_id_t mid,
+	pool_t *pool)
+{
+	struct store_imap_folder st;
+	struct store_imap_msg *v = NULL;
+	uint32_t n = 0;
+	if (store_imap_folder(mb, fid, &st) != ecSuccess ||
+		store_imap_list(mb, fid, st.uidnext > 64 ? st.uidnext - 64 : 1, 0, 0, pool, &v, &n) !=
+			ecSuccess)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		if (v[i].mid != mid)
+			continue;
+		uint32_t *modified = NULL, n_modified = 0;
+		store_imap_store(mb, fid, &v[i].uid, 1, STORE_IMAP_REMOVE, STORE_IMAP_DRAFT, NULL, 0,
+			0, pool, &modified, &n_modified);
+		return;
+	}
+}
+
 int transport_submit(struct transport *t, struct store_mailbox *mb,
 	const struct directory_user *user, mapi_id_t fid, mapi_id_t mid,
 	struct transport_submit_result *res, pool_t *pool, const char **error_r)
@@ -353,6 +380,8 @@ int transport_submit(struct transport *t, struct store_mailbox *mb,
 	if (ec != ecSuccess)
 		log_warning(NULL, "transport %s: sent, but the original stays in its folder: %s", id,
 			mapi_ec_name(ec));
+	else if (!del && res->sent_mid != 0)
+		submit_clear_unsent(mb, sent, res->sent_mid, pool);
 	log_info(NULL, "transport %s: submitted by %s, %zu recipients%s", id, user->address,
 		rcpts.n, bad.n ? " (and unknown ones reported)" : "");
 	return 0;

@@ -157,6 +157,8 @@ def test_sync_items_across_imap(hermod):
                          f"<m:ItemIds>{iid(ids[0])}</m:ItemIds></m:GetItem>"))[0]
     item = item.find("m:Items", NS)[0]
     assert item.findtext("t:Subject", namespaces=NS) == "from imap 1"
+    assert item.findtext("t:Body", namespaces=NS).strip() == "body"
+    assert item.findtext("t:From/t:Mailbox/t:EmailAddress", namespaces=NS) == "x@elsewhere.test"
     m.select("INBOX")
     m.store("1", "+FLAGS", "\\Seen")
     m.store("2", "+FLAGS", "\\Deleted")

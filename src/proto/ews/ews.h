@@ -16,23 +16,17 @@
 
 #define EWS_PATH "/EWS/Exchange.asmx"
 
-/* Sends message mid of folder fid (the submit path, src/transport): keeps
- * the original in Sent Items when keep_copy (its new MID in *sent_mid_r),
- * else deletes it. Returns 0, or -1 with a static *error_r when nothing
- * was sent. */
-typedef int ews_submit_fn(void *ctx, struct store_mailbox *mb, const struct directory_user *user,
-	mapi_id_t fid, mapi_id_t mid, bool keep_copy, mapi_id_t *sent_mid_r, pool_t *pool,
-	const char **error_r);
+struct transport;
 
 struct ews_settings {
 	struct store *store;
 	struct directory *dir;
 	size_t max_request;      /* request body limit (attachments are base64) */
 	unsigned max_page;       /* most items or folders one Find returns */
-	/* Sending (CreateItem SendOnly/SendAndSaveCopy, SendItem); NULL when
-	 * the server has no transport: sending is ErrorInvalidOperation. */
-	ews_submit_fn *submit;
-	void *submit_ctx;
+	/* Sending (CreateItem SendOnly/SendAndSaveCopy, SendItem) goes
+	 * through its submit path (transport/submit.h); NULL: the server has
+	 * no transport and sending is ErrorInvalidOperation. */
+	struct transport *transport;
 	/* Tests only: every response body is also written to a file here. */
 	const char *dump_dir;
 };

@@ -15,6 +15,7 @@
 #include "mapi/tags.h"
 #include "proto/ews/items.h"
 #include "store/table.h"
+#include "transport/submit.h"
 
 enum disposition {
 	DISP_SAVE_ONLY,
@@ -59,24 +60,48 @@ static bool is_mail(const struct mapi_message *msg)
 }
 
 /* Submits a saved message through the transport. NULL or the code. */
+/* Sends message mid of fid through the transport's submit path
+ * (MS-OXOMSG 3.2.4.1): delivered durably to every local recipient and
+ * queued for the others before this returns. With keep_copy the original
+ * ends in Sent Items (or copy_fid when given), else it is deleted
+ * (PidTagDeleteAfterSubmit). NULL or the ResponseCode. */
 static const char *submit(struct ews_req *r, mapi_id_t fid, mapi_id_t mid, bool keep_copy,
 	mapi_id_t copy_fid)
 {
-	if (r->ews->set.submit == NULL)
+	struct transport *t = r->ews->set.transport;
+	if (t == NULL)
 		return "ErrorInvalidOperation"; /* no transport configured */
-	mapi_id_t sent = 0;
-	const char *error;
-	if (r->ews->set.submit(r->ews->set.submit_ctx, r->mb, r->user, fid, mid, keep_copy, &sent,
-		    r->pool, &error) < 0) {
-		log_info(http_request_log(r->http), "ews: submit failed: %s", error);
-		return strstr(error, "recipient") != NULL ? "ErrorInvalidRecipients" :
-							    "ErrorItemSave";
+	if (!keep_copy) {
+		struct store_message *m = NULL;
+		uint32_t ec = store_message_open(r->mb, fid, mid, STORE_OPEN_READ_WRITE, &m);
+		if (ec == ecSuccess) {
+			struct mapi_propvals pv = {0};
+			mapi_propvals_set_bool(r->pool, &pv, PR_DELETE_AFTER_SUBMIT, true);
+			ec = store_message_set_props(m, &pv, NULL);
+			if (ec == ecSuccess)
+				ec = store_message_save(m, STORE_SAVE_FORCE);
+		}
+		store_message_close(&m);
+		if (ec != ecSuccess)
+			return ews_code_for_ec(ec, false);
 	}
+	struct transport_submit_result res;
+	const char *error;
+	if (transport_submit(t, r->mb, r->user, fid, mid, &res, r->pool, &error) < 0) {
+		log_info(http_request_log(r->http), "ews: submit failed: %s", error);
+		if (strstr(error, "no recipients") != NULL)
+			return "ErrorInvalidRecipients";
+		if (strstr(error, "no such message") != NULL)
+			return "ErrorItemNotFound";
+		return "ErrorInternalServerError";
+	}
+	log_info(http_request_log(r->http), "ews: sent as %s to %zu recipients", res.id,
+		res.delivered + res.undeliverable);
 	/* The transport keeps the copy in Sent Items; a SavedItemFolderId
 	 * elsewhere gets it moved there. */
 	mapi_id_t sent_items = store_mailbox_special_fid(r->mb, STORE_SPECIAL_SENT_ITEMS);
-	if (keep_copy && sent != 0 && copy_fid != 0 && copy_fid != sent_items)
-		store_messages_move(r->mb, sent_items, copy_fid, &sent, 1, false, NULL, NULL);
+	if (keep_copy && res.sent_mid != 0 && copy_fid != 0 && copy_fid != sent_items)
+		store_messages_move(r->mb, sent_items, copy_fid, &res.sent_mid, 1, false, NULL, NULL);
 	return NULL;
 }
 

@@ -1,8 +1,13 @@
-/* HTTP authentication: Basic (RFC 7617) against the directory with its
- * throttling, and the challenge a route without credentials answers.
- * A keep-alive connection remembers the credentials it last proved, so a
- * client sending the same Authorization header on every request pays the
- * password hash once per connection, not per request. */
+/* HTTP authentication: Basic (RFC 7617) and NTLM (MS-NLMP over HTTP as
+ * MS-NTHT describes it) against the directory with its throttling, and the
+ * challenges a route without credentials answers.
+ * A keep-alive connection remembers the Basic credentials it last proved,
+ * so a client sending the same Authorization header on every request pays
+ * the password hash once per connection, not per request. NTLM
+ * authenticates the connection itself: after the three-leg handshake the
+ * following requests on it are the user's without any header (as IIS
+ * does), until the client starts a new handshake or sends Basic. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,11 +15,13 @@
 #include "core/str.h"
 #include "core/xalloc.h"
 #include "directory/auth.h"
+#include "directory/ntlm.h"
 #include "proto/http/http_private.h"
 
-/* Longest Authorization value looked at: a Basic header carries at most a
- * 1 KiB name and password (base64: 4/3) plus the scheme. */
-#define HTTP_AUTH_MAX 4096
+/* Longest Authorization value looked at: an NTLM AUTHENTICATE_MESSAGE of
+ * DIRECTORY_NTLM_MESSAGE_MAX octets in base64 (4/3) plus the scheme; a
+ * Basic header is far shorter. */
+#define HTTP_AUTH_MAX (DIRECTORY_NTLM_MESSAGE_MAX / 3 * 4 + 64)
 
 static bool http_is_loopback(const char *ip)
 {
@@ -32,6 +39,9 @@ static bool http_basic_allowed(struct http_request *req)
 
 static void http_challenge(struct http_request *req)
 {
+	/* NTLM sends no password: offered on any connection. */
+	if (req->srv->set.offer_ntlm)
+		http_response_header(req, "WWW-Authenticate", "NTLM");
 	if (http_basic_allowed(req)) {
 		const char *realm = req->srv->set.realm;
 		if (realm == NULL)
@@ -109,6 +119,7 @@ static int http_auth_basic(struct http_request *req, const char *cred)
 	switch (r) {
 	case DIRECTORY_AUTH_OK:
 		req->user = user;
+		hc->auth_conn = false;
 		free(hc->auth_cache);
 		hc->auth_cache = xstrdup(cred);
 		if (hc->auth_pool == NULL)
@@ -136,14 +147,126 @@ static int http_auth_basic(struct http_request *req, const char *cred)
 	}
 }
 
+/* The NTLMSSP message type (MS-NLMP 2.2.1: "NTLMSSP\0", then the type as
+ * a 32-bit little-endian number), 0 when it is not one. */
+static uint32_t http_ntlm_type(const struct buf *m)
+{
+	if (m->len < 12 || memcmp(m->data, "NTLMSSP\0", 8) != 0)
+		return 0;
+	return (uint32_t)m->data[8] | (uint32_t)m->data[9] << 8 | (uint32_t)m->data[10] << 16 |
+		(uint32_t)m->data[11] << 24;
+}
+
+static void http_ntlm_reset(struct http_conn *hc)
+{
+	directory_ntlm_free(&hc->ntlm);
+	hc->auth_conn = false;
+}
+
+/* One leg of the NTLM handshake (MS-NTHT 3.2.5.1.1): a NEGOTIATE_MESSAGE
+ * is answered 401 with the CHALLENGE_MESSAGE (the connection stays open:
+ * the exchange belongs to it); the AUTHENTICATE_MESSAGE that follows on
+ * the same connection is verified. "Negotiate" carrying a raw NTLMSSP
+ * token is the same exchange under the name Windows clients use. */
+static int http_auth_ntlm(struct http_request *req, const char *cred, size_t scheme_len)
+{
+	struct http_conn *hc = req->hc;
+	char scheme[sizeof(hc->ntlm_scheme)];
+	memcpy(scheme, cred, scheme_len);
+	scheme[scheme_len] = '\0';
+	const char *b64 = cred + scheme_len;
+	while (*b64 == ' ')
+		b64++;
+	struct buf msg;
+	buf_init(&msg, req->pool);
+	uint32_t type = 0;
+	if (base64_decode(b64, strlen(b64), &msg) == 0 && msg.len <= DIRECTORY_NTLM_MESSAGE_MAX)
+		type = http_ntlm_type(&msg);
+	if (type == 1) {
+		http_ntlm_reset(hc);
+		hc->ntlm = directory_ntlm_new(req->srv->set.server_name != NULL ?
+				req->srv->set.server_name :
+				"hermod");
+		struct buf out, enc;
+		buf_init(&out, req->pool);
+		buf_init(&enc, req->pool);
+		const char *error = NULL;
+		if (directory_ntlm_challenge(hc->ntlm, msg.data, msg.len, &out, &error) < 0) {
+			log_info(&req->log, "http: bad NTLM NEGOTIATE_MESSAGE: %s", error);
+			http_ntlm_reset(hc);
+			http_unauthorized(req);
+			return 0;
+		}
+		snprintf(hc->ntlm_scheme, sizeof(hc->ntlm_scheme), "%s", scheme);
+		base64_encode(out.data, out.len, &enc);
+		http_response_header(req, "WWW-Authenticate",
+			pool_printf(req->pool, "%s %s", scheme, buf_cstr(&enc)));
+		http_response_error(req, 401, false);
+		return 0;
+	}
+	if (type != 3 || hc->ntlm == NULL || str_casecmp(scheme, hc->ntlm_scheme) != 0) {
+		/* an AUTHENTICATE without our CHALLENGE on this connection, or
+		 * not an NTLM message at all */
+		log_info(&req->log, "http: NTLM message out of sequence or malformed");
+		http_ntlm_reset(hc);
+		http_unauthorized(req);
+		return 0;
+	}
+	struct directory_user *user = NULL;
+	const char *who = NULL, *error = NULL;
+	enum directory_auth_result r = directory_ntlm_authenticate(hc->ntlm, req->srv->dir,
+		req->srv->throttle, net_conn_peer_ip(req->conn), msg.data, msg.len, req->pool, &user,
+		&who, &error);
+	directory_ntlm_free(&hc->ntlm);
+	switch (r) {
+	case DIRECTORY_AUTH_OK:
+		req->user = user;
+		if (hc->auth_pool == NULL)
+			hc->auth_pool = pool_new("http-auth", 1024);
+		else
+			pool_clear(hc->auth_pool);
+		hc->auth_user = http_user_copy(hc->auth_pool, user);
+		hc->auth_conn = true;
+		if (hc->auth_cache != NULL) {
+			explicit_bzero(hc->auth_cache, strlen(hc->auth_cache));
+			free(hc->auth_cache);
+			hc->auth_cache = NULL;
+		}
+		log_info(&req->log, "http: NTLM login %s", user->address);
+		return 1;
+	case DIRECTORY_AUTH_THROTTLED:
+		log_info(&req->log, "http: login throttled: %s", error != NULL ? error : "");
+		http_response_header(req, "Retry-After", "60");
+		http_response_error(req, 429, false);
+		return 0;
+	case DIRECTORY_AUTH_ERROR:
+		log_error(&req->log, "http: authentication error: %s", error != NULL ? error : "");
+		http_response_header(req, "Retry-After", "10");
+		http_response_error(req, 503, false);
+		return 0;
+	default:
+		log_info(&req->log, "http: NTLM login failed for %s (%s): %s",
+			who != NULL ? who : "?", directory_auth_result_name(r),
+			error != NULL ? error : "");
+		http_unauthorized(req);
+		return 0;
+	}
+}
+
 int http_auth_check(struct http_request *req)
 {
 	if (req->srv->dir == NULL) {
 		http_response_error(req, 503, false);
 		return -1;
 	}
+	struct http_conn *hc = req->hc;
 	const char *cred = http_request_header(req, "Authorization");
 	if (cred == NULL) {
+		if (hc->auth_conn && hc->auth_user != NULL) {
+			/* the connection authenticated with NTLM */
+			req->user = http_user_copy(req->pool, hc->auth_user);
+			return 1;
+		}
 		http_unauthorized(req);
 		return 0;
 	}
@@ -153,6 +276,12 @@ int http_auth_check(struct http_request *req)
 	}
 	if (str_case_starts_with(cred, "Basic "))
 		return http_auth_basic(req, cred);
+	if (req->srv->set.offer_ntlm) {
+		if (str_case_starts_with(cred, "NTLM "))
+			return http_auth_ntlm(req, cred, 4);
+		if (str_case_starts_with(cred, "Negotiate "))
+			return http_auth_ntlm(req, cred, 9);
+	}
 	log_info(&req->log, "http: unsupported authentication scheme");
 	http_unauthorized(req);
 	return 0;
@@ -166,4 +295,6 @@ void http_auth_conn_free(struct http_conn *hc)
 		hc->auth_cache = NULL;
 	}
 	pool_free(&hc->auth_pool);
+	directory_ntlm_free(&hc->ntlm);
+	hc->auth_conn = false;
 }

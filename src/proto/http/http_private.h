@@ -139,7 +139,12 @@ struct http_conn {
 	char *auth_cache;
 	pool_t *auth_pool;
 	const struct directory_user *auth_user;
-	void *ntlm;                /* NTLM exchange in progress (auth.c) */
+	/* NTLM (MS-NTHT): the exchange in progress (a CHALLENGE sent, the
+	 * AUTHENTICATE awaited) and, once it succeeded, the connection is
+	 * the user's: later requests need no Authorization header. */
+	struct directory_ntlm *ntlm;
+	char ntlm_scheme[10];      /* "NTLM" or "Negotiate", as the client said */
+	bool auth_conn;            /* auth_user holds for the connection (NTLM) */
 	struct http_request *parked;
 	uint64_t requests;
 	char session_user[DIRECTORY_DISPLAY_NAME_MAX];
