@@ -74,6 +74,13 @@ static const char *const directory_migrations[] = {
 	"  member_id INTEGER NOT NULL REFERENCES recipients(id) ON DELETE CASCADE,"
 	"  PRIMARY KEY (group_id, member_id)) WITHOUT ROWID;"
 	"CREATE INDEX group_members_member ON group_members(member_id);",
+	/* 1 -> 2: Send As grants (user_id may send as target_id, a user or
+	 * a group). Deleting either end removes the grant. */
+	"CREATE TABLE send_as ("
+	"  user_id INTEGER NOT NULL REFERENCES recipients(id) ON DELETE CASCADE,"
+	"  target_id INTEGER NOT NULL REFERENCES recipients(id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (user_id, target_id)) WITHOUT ROWID;"
+	"CREATE INDEX send_as_target ON send_as(target_id);",
 };
 _Static_assert(sizeof(directory_migrations) / sizeof(directory_migrations[0]) ==
 		       DIRECTORY_SCHEMA_VERSION,

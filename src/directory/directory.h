@@ -44,7 +44,7 @@
 #define DIRECTORY_DB_NAME "directory.db"
 /* The schema version this code writes (PRAGMA user_version). Older
  * databases are migrated on open; newer ones are refused. */
-#define DIRECTORY_SCHEMA_VERSION 1
+#define DIRECTORY_SCHEMA_VERSION 2
 /* MS-OXOABK 2.2.1.1: the organization and administrative group of every
  * legacy DN (the spelling Exchange uses for its default group). */
 #define DIRECTORY_LEGACY_DN_PREFIX                                                                 \
@@ -144,8 +144,8 @@ int directory_user_get_by_legacy_dn(struct directory *dir, const char *dn, pool_
 /* Users sorted by address; domain NULL for all. 0 or -1. */
 int directory_user_list(struct directory *dir, const char *domain, pool_t *pool,
 	struct directory_user **users_r, size_t *count_r, const char **error_r);
-/* Deletes a user with its aliases and group memberships. The mailbox is
- * the caller's business. 1 deleted, 0 no such user, -1 error. */
+/* Deletes a user with its aliases, group memberships and the Send As
+ * grants naming it (either end). The mailbox is the caller's business. 1 deleted, 0 no such user, -1 error. */
 int directory_user_del(struct directory *dir, int64_t id, const char **error_r);
 
 enum directory_nt_hash {
@@ -226,7 +226,8 @@ int directory_group_get_by_id(struct directory *dir, int64_t id, pool_t *pool,
 /* Groups sorted by address; domain NULL for all. 0 or -1. */
 int directory_group_list(struct directory *dir, const char *domain, pool_t *pool,
 	struct directory_group **groups_r, size_t *count_r, const char **error_r);
-/* Deletes a group (it leaves the groups it was a member of). 1, 0, -1. */
+/* Deletes a group (it leaves the groups it was a member of; the Send As
+ * grants on it go). 1, 0, -1. */
 int directory_group_del(struct directory *dir, int64_t id, const char **error_r);
 /* Adds the user or group at member_address (primary or alias) to group
  * id. Nested groups may form cycles; expansion copes. 1 added, 0 no such
@@ -244,6 +245,34 @@ int directory_group_members(struct directory *dir, int64_t group_id, pool_t *poo
  * says so). Cycles are harmless: a group is expanded once. 0 or -1. */
 int directory_group_expand(struct directory *dir, int64_t group_id, pool_t *pool,
 	struct directory_user **users_r, size_t *count_r, const char **error_r);
+
+/* --- Send As grants ---
+ * Exchange's Send As permission on a mailbox or a group: the user may
+ * send mail whose sender (SMTP MAIL FROM, From:, PR_SENT_REPRESENTING) is
+ * the target, as if the target had sent it. Deleting the user or the
+ * target removes the grant. */
+
+/* Grants user user_id Send As on the user or group at target (primary or
+ * alias, any case). 1 granted, 0 no such user, -1 error (invalid
+ * address, nobody has it, the user itself, already granted). */
+int directory_send_as_add(struct directory *dir, int64_t user_id, const char *target,
+	const char **error_r);
+/* Revokes it. 1 revoked, 0 not granted (or no such user or target), -1
+ * error (invalid address). */
+int directory_send_as_del(struct directory *dir, int64_t user_id, const char *target,
+	const char **error_r);
+/* The recipients user_id may send as, sorted by address, into a pool
+ * array. 0 or -1. */
+int directory_send_as_list(struct directory *dir, int64_t user_id, pool_t *pool,
+	struct directory_recipient **targets_r, size_t *count_r, const char **error_r);
+/* THE check of every protocol's sender: may user user_id send as address
+ * (primary or alias, any case)? An alias counts as its owner: 1 when the
+ * address is one of the user's own or names a recipient the user has
+ * Send As on (a disabled target included: shared mailboxes are disabled
+ * users); 0 otherwise, also for a disabled or unknown user and for an
+ * invalid or unknown address; -1 error. */
+int directory_send_as_allowed(struct directory *dir, int64_t user_id, const char *address,
+	const char **error_r);
 
 /* --- Resolution --- */
 

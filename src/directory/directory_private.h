@@ -124,6 +124,39 @@ struct directory_user *directory_user_from_row(sqlite3_stmt *st, pool_t *pool);
 #define DIRECTORY_KIND_USER 1
 #define DIRECTORY_KIND_GROUP 2
 
+/* Fills r from a row of DIRECTORY_RECIPIENT_COLUMNS starting at column 0
+ * (from "recipients r"); strings from pool. */
+void directory_recipient_from_row(sqlite3_stmt *st, pool_t *pool, struct directory_recipient *r);
+#define DIRECTORY_RECIPIENT_COLUMNS                                                                \
+	"r.kind, r.id, r.address, r.display_name, r.legacy_dn, r.enabled"
+
+/* 1 if recipient id exists and is of kind (DIRECTORY_KIND_*), 0 if not,
+ * -1 error. */
+int directory_recipient_exists(sqlite3 *db, int64_t id, int kind, const char **error_r);
+
+/* A link from one recipient (the owner) to another named by address:
+ * group membership, Send As grants. The SQL statements take (?1 owner,
+ * ?2 other); insert_sql is an INSERT OR IGNORE. */
+struct directory_link {
+	int owner_kind;           /* DIRECTORY_KIND_* the owner must be */
+	const char *insert_sql;
+	const char *delete_sql;
+	const char *self_error;   /* adding a link from the owner to itself */
+	const char *exists_error; /* follows the address when the link exists */
+};
+/* Adds (add) or removes the link from owner to the recipient at address
+ * (primary or alias, any case), both looked up inside one write
+ * transaction. 1 done, 0 no such owner (or, removing: the address names
+ * nobody or is not linked), -1 error (invalid address; adding: nobody
+ * has it, the owner itself, already linked). */
+int directory_link_change(struct directory *dir, const struct directory_link *l, int64_t owner,
+	const char *address, bool add, const char **error_r);
+
+/* Runs sql ("SELECT " DIRECTORY_RECIPIENT_COLUMNS " ... ?1 ...", with id
+ * bound as ?1) into a pool array of recipients. 0 or -1. */
+int directory_recipient_list(struct directory *dir, const char *sql, int64_t id, pool_t *pool,
+	struct directory_recipient **list_r, size_t *count_r, const char **error_r);
+
 /* A pool copy of column i as text ("" for NULL). */
 const char *directory_column_text(sqlite3_stmt *st, int i, pool_t *pool);
 

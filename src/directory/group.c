@@ -153,127 +153,37 @@ int directory_group_del(struct directory *dir, int64_t id, const char **error_r)
 	return ret;
 }
 
-/* Inside a transaction: 1 if id is a group, 0 if not, -1 error. */
-static int group_exists(sqlite3 *db, int64_t id, const char **error_r)
-{
-	sqlite3_stmt *st = directory_prepare(db,
-		"SELECT 1 FROM recipients WHERE id = ? AND kind = 2", error_r);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st), ret;
-	if (rc == SQLITE_ROW)
-		ret = 1;
-	else if (rc == SQLITE_DONE)
-		ret = 0;
-	else
-		ret = directory_db_error(db, error_r, "group lookup failed");
-	sqlite3_finalize(st);
-	return ret;
-}
-
-/* Shared by member add and del: resolves the member inside the write
- * transaction and runs sql with (?1 group, ?2 member). */
-static int group_member_change(struct directory *dir, int64_t group_id, const char *member,
-	bool add, const char **error_r)
-{
-	struct directory_address a;
-	const char *err;
-	if (directory_address_parse(member, strlen(member), &a, &err) < 0)
-		return directory_error(error_r, "invalid address '%.300s': %s", member, err);
-	sqlite3 *db = directory_write_begin(dir, error_r);
-	if (db == NULL)
-		return -1;
-	int64_t member_id = 0;
-	int kind;
-	int ret = group_exists(db, group_id, error_r);
-	if (ret > 0) {
-		int rc = directory_address_lookup(db, a.key, &member_id, &kind, error_r);
-		if (rc < 0)
-			ret = -1;
-		else if (rc == 0 && add)
-			ret = directory_error(error_r, "no user or group has the address %s",
-				a.address);
-		else if (rc == 0)
-			ret = 0;
-		else if (add && member_id == group_id)
-			ret = directory_error(error_r, "a group cannot be a member of itself");
-	}
-	if (ret > 0) {
-		sqlite3_stmt *st = directory_prepare(db,
-			add ? "INSERT OR IGNORE INTO group_members (group_id, member_id) "
-			      "VALUES (?, ?)"
-			    : "DELETE FROM group_members WHERE group_id = ? AND member_id = ?",
-			error_r);
-		if (st == NULL) {
-			ret = -1;
-		} else {
-			sqlite3_bind_int64(st, 1, group_id);
-			sqlite3_bind_int64(st, 2, member_id);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				ret = directory_db_error(db, error_r, "cannot change members");
-			else if (sqlite3_changes(db) == 0 && add)
-				ret = directory_error(error_r, "%s is already a member", a.address);
-			else if (sqlite3_changes(db) == 0)
-				ret = 0;
-			sqlite3_finalize(st);
-		}
-	}
-	if (directory_write_end(dir, db, ret > 0, ret > 0 ? error_r : NULL) < 0)
-		ret = -1;
-	return ret;
-}
+/* Membership: (?1 group, ?2 member). */
+static const struct directory_link group_member_link = {
+	.owner_kind = DIRECTORY_KIND_GROUP,
+	.insert_sql = "INSERT OR IGNORE INTO group_members (group_id, member_id) VALUES (?1, ?2)",
+	.delete_sql = "DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2",
+	.self_error = "a group cannot be a member of itself",
+	.exists_error = "is already a member",
+};
 
 int directory_group_member_add(struct directory *dir, int64_t group_id, const char *member_address,
 	const char **error_r)
 {
-	return group_member_change(dir, group_id, member_address, true, error_r);
+	return directory_link_change(dir, &group_member_link, group_id, member_address, true,
+		error_r);
 }
 
 int directory_group_member_del(struct directory *dir, int64_t group_id,
 	const char *member_address, const char **error_r)
 {
-	return group_member_change(dir, group_id, member_address, false, error_r);
+	return directory_link_change(dir, &group_member_link, group_id, member_address, false,
+		error_r);
 }
 
 int directory_group_members(struct directory *dir, int64_t group_id, pool_t *pool,
 	struct directory_recipient **members_r, size_t *count_r, const char **error_r)
 {
-	*members_r = NULL;
-	*count_r = 0;
-	sqlite3 *db = directory_db_get(dir, error_r);
-	if (db == NULL)
-		return -1;
-	sqlite3_stmt *st = directory_prepare(db,
-		"SELECT r.kind, r.id, r.address, r.display_name, r.legacy_dn, r.enabled "
-		"FROM group_members m JOIN recipients r ON r.id = m.member_id "
-		"WHERE m.group_id = ? ORDER BY r.address COLLATE NOCASE",
-		error_r);
-	int ret = st == NULL ? -1 : 0;
-	ARRAY(struct directory_recipient) a;
-	array_init(&a, pool);
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, group_id);
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			struct directory_recipient *r = array_push_new(&a);
-			r->kind = sqlite3_column_int(st, 0) == DIRECTORY_KIND_GROUP
-					  ? DIRECTORY_RECIPIENT_GROUP
-					  : DIRECTORY_RECIPIENT_USER;
-			r->id = sqlite3_column_int64(st, 1);
-			r->address = directory_column_text(st, 2, pool);
-			r->display_name = directory_column_text(st, 3, pool);
-			r->legacy_dn = directory_column_text(st, 4, pool);
-			r->enabled = sqlite3_column_int(st, 5) != 0;
-		}
-		if (rc != SQLITE_DONE)
-			ret = directory_db_error(db, error_r, "cannot list members");
-		sqlite3_finalize(st);
-	}
-	directory_db_put(dir, db);
-	*members_r = a.v;
-	*count_r = a.n;
-	return ret;
+	return directory_recipient_list(dir,
+		"SELECT " DIRECTORY_RECIPIENT_COLUMNS " FROM group_members m "
+		"JOIN recipients r ON r.id = m.member_id "
+		"WHERE m.group_id = ?1 ORDER BY r.address COLLATE NOCASE",
+		group_id, pool, members_r, count_r, error_r);
 }
 
 int directory_group_expand(struct directory *dir, int64_t group_id, pool_t *pool,
@@ -284,7 +194,7 @@ int directory_group_expand(struct directory *dir, int64_t group_id, pool_t *pool
 	sqlite3 *db = directory_db_get(dir, error_r);
 	if (db == NULL)
 		return -1;
-	int ret = group_exists(db, group_id, error_r);
+	int ret = directory_recipient_exists(db, group_id, DIRECTORY_KIND_GROUP, error_r);
 	if (ret <= 0) {
 		directory_db_put(dir, db);
 		return ret < 0 ? -1 : directory_error(error_r, "no such group");

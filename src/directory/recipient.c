@@ -162,7 +162,7 @@ int directory_recipient_insert(sqlite3 *db, const struct directory_new_recipient
 	return 0;
 }
 
-static void recipient_from_row(sqlite3_stmt *st, pool_t *pool, struct directory_recipient *r)
+void directory_recipient_from_row(sqlite3_stmt *st, pool_t *pool, struct directory_recipient *r)
 {
 	r->kind = sqlite3_column_int(st, 0) == DIRECTORY_KIND_GROUP ? DIRECTORY_RECIPIENT_GROUP
 								   : DIRECTORY_RECIPIENT_USER;
@@ -173,7 +173,99 @@ static void recipient_from_row(sqlite3_stmt *st, pool_t *pool, struct directory_
 	r->enabled = sqlite3_column_int(st, 5) != 0;
 }
 
-#define RECIPIENT_COLUMNS "r.kind, r.id, r.address, r.display_name, r.legacy_dn, r.enabled"
+int directory_recipient_exists(sqlite3 *db, int64_t id, int kind, const char **error_r)
+{
+	sqlite3_stmt *st = directory_prepare(db,
+		"SELECT 1 FROM recipients WHERE id = ? AND kind = ?", error_r);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, kind);
+	int rc = sqlite3_step(st), ret;
+	if (rc == SQLITE_ROW)
+		ret = 1;
+	else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		ret = directory_db_error(db, error_r, "recipient lookup failed");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int directory_link_change(struct directory *dir, const struct directory_link *l, int64_t owner,
+	const char *address, bool add, const char **error_r)
+{
+	struct directory_address a;
+	const char *err;
+	if (directory_address_parse(address, strlen(address), &a, &err) < 0)
+		return directory_error(error_r, "invalid address '%.300s': %s", address, err);
+	sqlite3 *db = directory_write_begin(dir, error_r);
+	if (db == NULL)
+		return -1;
+	int64_t other = 0;
+	int kind;
+	/* Both ends are looked up inside the write transaction: neither can
+	 * vanish before the link is written. */
+	int ret = directory_recipient_exists(db, owner, l->owner_kind, error_r);
+	if (ret > 0) {
+		int rc = directory_address_lookup(db, a.key, &other, &kind, error_r);
+		if (rc < 0)
+			ret = -1;
+		else if (rc == 0 && add)
+			ret = directory_error(error_r, "no user or group has the address %s",
+				a.address);
+		else if (rc == 0)
+			ret = 0;
+		else if (add && other == owner)
+			ret = directory_error(error_r, "%s", l->self_error);
+	}
+	if (ret > 0) {
+		sqlite3_stmt *st = directory_prepare(db, add ? l->insert_sql : l->delete_sql, error_r);
+		if (st == NULL) {
+			ret = -1;
+		} else {
+			sqlite3_bind_int64(st, 1, owner);
+			sqlite3_bind_int64(st, 2, other);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				ret = directory_db_error(db, error_r, "cannot change the directory");
+			else if (sqlite3_changes(db) == 0 && add)
+				ret = directory_error(error_r, "%s %s", a.address, l->exists_error);
+			else if (sqlite3_changes(db) == 0)
+				ret = 0;
+			sqlite3_finalize(st);
+		}
+	}
+	if (directory_write_end(dir, db, ret > 0, ret > 0 ? error_r : NULL) < 0)
+		ret = -1;
+	return ret;
+}
+
+int directory_recipient_list(struct directory *dir, const char *sql, int64_t id, pool_t *pool,
+	struct directory_recipient **list_r, size_t *count_r, const char **error_r)
+{
+	*list_r = NULL;
+	*count_r = 0;
+	sqlite3 *db = directory_db_get(dir, error_r);
+	if (db == NULL)
+		return -1;
+	sqlite3_stmt *st = directory_prepare(db, sql, error_r);
+	int ret = st == NULL ? -1 : 0;
+	ARRAY(struct directory_recipient) a;
+	array_init(&a, pool);
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, id);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			directory_recipient_from_row(st, pool, array_push_new(&a));
+		if (rc != SQLITE_DONE)
+			ret = directory_db_error(db, error_r, "cannot list recipients");
+		sqlite3_finalize(st);
+	}
+	directory_db_put(dir, db);
+	*list_r = a.v;
+	*count_r = a.n;
+	return ret;
+}
 
 int directory_resolve(struct directory *dir, const char *address, pool_t *pool,
 	struct directory_recipient *r, const char **error_r)
@@ -186,7 +278,7 @@ int directory_resolve(struct directory *dir, const char *address, pool_t *pool,
 	if (db == NULL)
 		return -1;
 	sqlite3_stmt *st = directory_prepare(db,
-		"SELECT " RECIPIENT_COLUMNS " FROM addresses a "
+		"SELECT " DIRECTORY_RECIPIENT_COLUMNS " FROM addresses a "
 		"JOIN recipients r ON r.id = a.recipient_id WHERE a.key = ?",
 		error_r);
 	int ret = -1;
@@ -194,7 +286,7 @@ int directory_resolve(struct directory *dir, const char *address, pool_t *pool,
 		sqlite3_bind_text(st, 1, a.key, -1, SQLITE_STATIC);
 		int rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW) {
-			recipient_from_row(st, pool, r);
+			directory_recipient_from_row(st, pool, r);
 			ret = 1;
 		} else if (rc == SQLITE_DONE) {
 			ret = 0;
@@ -252,7 +344,7 @@ int directory_search(struct directory *dir, const char *text, size_t max, pool_t
 	 * 0 exact address, 1 prefix of an address, the display name or a
 	 * word in it, 2 anywhere. LIKE folds ASCII case. */
 	sqlite3_stmt *st = directory_prepare(db,
-		"SELECT " RECIPIENT_COLUMNS ", min(CASE "
+		"SELECT " DIRECTORY_RECIPIENT_COLUMNS ", min(CASE "
 		"  WHEN a.key = lower(?1) THEN 0 "
 		"  WHEN a.key LIKE ?2 ESCAPE '\\' OR r.display_name LIKE ?2 ESCAPE '\\' "
 		"    OR r.display_name LIKE ?3 ESCAPE '\\' THEN 1 "
@@ -272,7 +364,7 @@ int directory_search(struct directory *dir, const char *text, size_t max, pool_t
 		sqlite3_bind_int64(st, 5, (int64_t)max);
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			recipient_from_row(st, pool, array_push_new(&a));
+			directory_recipient_from_row(st, pool, array_push_new(&a));
 		if (rc != SQLITE_DONE)
 			ret = directory_db_error(db, error_r, "search failed");
 		sqlite3_finalize(st);

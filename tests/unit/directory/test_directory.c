@@ -105,7 +105,9 @@ static void test_open_schema(void **state)
 	/* A database from a newer hermod is refused. */
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
 	FAILS(directory_open(f->path, NULL, &d2, error_r), "newer");
-	sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	char restore[64];
+	snprintf(restore, sizeof(restore), "PRAGMA user_version = %d", DIRECTORY_SCHEMA_VERSION);
+	sqlite3_exec(db, restore, NULL, NULL, NULL);
 	sqlite3_close(db);
 
 	/* Unopenable paths. */
@@ -661,6 +663,170 @@ static void test_group_cycles(void **state)
 	assert_int_equal(users[0].id, u1->id);
 }
 
+/* Rows left in the send_as table, straight from the file. */
+static int send_as_rows(struct fixture *f)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM send_as", -1, &s, NULL),
+		SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	int n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+#define ALLOWED(user, addr) directory_send_as_allowed(f->dir, (user)->id, (addr), NULL)
+
+static void test_send_as(void **state)
+{
+	struct fixture *f = *state;
+	OK(directory_domain_add(f->dir, "example.com", error_r));
+	struct directory_user *a = add_user(f, "alice@example.com", NULL);
+	struct directory_user *b = add_user(f, "bob@example.com", NULL);
+	struct directory_user *shared = add_user(f, "shared@example.com", NULL);
+	struct directory_group *g;
+	OK(directory_group_add(f->dir, "sales@example.com", "Sales", f->pool, &g, error_r));
+	OK(directory_alias_add(f->dir, a->id, "ali@example.com", error_r));
+	OK(directory_alias_add(f->dir, shared->id, "info@example.com", error_r));
+	OK(directory_alias_add(f->dir, b->id, "bobby@example.com", error_r));
+
+	/* Own primary and alias, any case; nothing else without a grant. */
+	assert_int_equal(ALLOWED(a, "alice@example.com"), 1);
+	assert_int_equal(ALLOWED(a, "ALI@Example.COM"), 1);
+	assert_int_equal(ALLOWED(a, "bob@example.com"), 0);
+	assert_int_equal(ALLOWED(a, "shared@example.com"), 0);
+	assert_int_equal(ALLOWED(a, "info@example.com"), 0);
+	assert_int_equal(ALLOWED(a, "sales@example.com"), 0);
+	assert_int_equal(ALLOWED(a, "nobody@example.com"), 0);
+	assert_int_equal(ALLOWED(a, "alice@elsewhere.test"), 0);
+	assert_int_equal(ALLOWED(a, "not an address"), 0);
+	assert_int_equal(ALLOWED(a, ""), 0);
+	assert_int_equal(directory_send_as_allowed(f->dir, 999999, "alice@example.com", NULL), 0);
+	/* A group has no addresses of "its own" to send as. */
+	assert_int_equal(directory_send_as_allowed(f->dir, g->id, "sales@example.com", NULL), 0);
+
+	/* Granting, by primary or alias: the target's every address counts. */
+	assert_int_equal(directory_send_as_add(f->dir, a->id, "INFO@example.com", NULL), 1);
+	assert_int_equal(directory_send_as_add(f->dir, a->id, "sales@example.com", NULL), 1);
+	assert_int_equal(ALLOWED(a, "shared@example.com"), 1);
+	assert_int_equal(ALLOWED(a, "Info@Example.com"), 1);
+	assert_int_equal(ALLOWED(a, "sales@example.com"), 1);
+	/* Grants go one way and to one grantee. */
+	assert_int_equal(ALLOWED(b, "shared@example.com"), 0);
+	assert_int_equal(ALLOWED(shared, "alice@example.com"), 0);
+	assert_int_equal(ALLOWED(a, "bob@example.com"), 0);
+
+	/* Refusals. */
+	FAILS(directory_send_as_add(f->dir, a->id, "info@example.com", error_r),
+		"info@example.com is already granted");
+	FAILS(directory_send_as_add(f->dir, a->id, "shared@example.com", error_r),
+		"already granted");
+	FAILS(directory_send_as_add(f->dir, a->id, "ali@example.com", error_r), "themself");
+	FAILS(directory_send_as_add(f->dir, a->id, "ghost@example.com", error_r),
+		"no user or group has the address ghost@example.com");
+	FAILS(directory_send_as_add(f->dir, a->id, "bad address", error_r), "invalid address");
+	assert_int_equal(directory_send_as_add(f->dir, 999999, "bob@example.com", NULL), 0);
+	/* A group is not a grantee. */
+	assert_int_equal(directory_send_as_add(f->dir, g->id, "bob@example.com", NULL), 0);
+
+	/* The list, sorted by address. */
+	struct directory_recipient *t;
+	size_t n;
+	OK(directory_send_as_list(f->dir, a->id, f->pool, &t, &n, error_r));
+	assert_int_equal(n, 2);
+	assert_int_equal(t[0].kind, DIRECTORY_RECIPIENT_GROUP);
+	assert_string_equal(t[0].address, "sales@example.com");
+	assert_string_equal(t[0].display_name, "Sales");
+	assert_int_equal(t[1].kind, DIRECTORY_RECIPIENT_USER);
+	assert_int_equal(t[1].id, shared->id);
+	OK(directory_send_as_list(f->dir, b->id, f->pool, &t, &n, error_r));
+	assert_int_equal(n, 0);
+
+	/* A disabled target (a shared mailbox) can still be sent as; a
+	 * disabled grantee sends as nobody, not even themself. */
+	OK(directory_user_set_enabled(f->dir, shared->id, false, error_r));
+	assert_int_equal(ALLOWED(a, "shared@example.com"), 1);
+	OK(directory_user_set_enabled(f->dir, a->id, false, error_r));
+	assert_int_equal(ALLOWED(a, "shared@example.com"), 0);
+	assert_int_equal(ALLOWED(a, "sales@example.com"), 0);
+	assert_int_equal(ALLOWED(a, "alice@example.com"), 0);
+	OK(directory_user_set_enabled(f->dir, a->id, true, error_r));
+	assert_int_equal(ALLOWED(a, "sales@example.com"), 1);
+
+	/* Revoking: by any address of the target; then refused again. */
+	FAILS(directory_send_as_del(f->dir, a->id, "bad address", error_r), "invalid address");
+	assert_int_equal(directory_send_as_del(f->dir, a->id, "bob@example.com", NULL), 0);
+	assert_int_equal(directory_send_as_del(f->dir, a->id, "ghost@example.com", NULL), 0);
+	assert_int_equal(directory_send_as_del(f->dir, b->id, "shared@example.com", NULL), 0);
+	assert_int_equal(directory_send_as_del(f->dir, 999999, "shared@example.com", NULL), 0);
+	assert_int_equal(directory_send_as_del(f->dir, a->id, "SHARED@example.com", NULL), 1);
+	assert_int_equal(directory_send_as_del(f->dir, a->id, "info@example.com", NULL), 0);
+	assert_int_equal(ALLOWED(a, "shared@example.com"), 0);
+	assert_int_equal(ALLOWED(a, "info@example.com"), 0);
+	assert_int_equal(ALLOWED(a, "sales@example.com"), 1);
+
+	/* Deleting the target removes the grant; a new recipient that
+	 * takes the freed address inherits nothing. */
+	assert_int_equal(directory_send_as_add(f->dir, b->id, "alice@example.com", NULL), 1);
+	assert_int_equal(send_as_rows(f), 2);
+	assert_int_equal(directory_group_del(f->dir, g->id, NULL), 1);
+	assert_int_equal(send_as_rows(f), 1);
+	assert_int_equal(ALLOWED(a, "sales@example.com"), 0);
+	OK(directory_group_add(f->dir, "sales@example.com", NULL, NULL, NULL, error_r));
+	assert_int_equal(ALLOWED(a, "sales@example.com"), 0);
+	/* Deleting the grantee removes its grants. */
+	assert_int_equal(directory_user_del(f->dir, b->id, NULL), 1);
+	assert_int_equal(send_as_rows(f), 0);
+	assert_int_equal(directory_send_as_add(f->dir, a->id, "shared@example.com", NULL), 1);
+	assert_int_equal(directory_user_del(f->dir, shared->id, NULL), 1);
+	assert_int_equal(send_as_rows(f), 0);
+	OK(directory_send_as_list(f->dir, a->id, f->pool, &t, &n, error_r));
+	assert_int_equal(n, 0);
+}
+
+/* A forced domain delete takes the grants of and on its recipients. */
+static void test_send_as_domain_del(void **state)
+{
+	struct fixture *f = *state;
+	OK(directory_domain_add(f->dir, "example.com", error_r));
+	OK(directory_domain_add(f->dir, "example.net", error_r));
+	struct directory_user *a = add_user(f, "alice@example.com", NULL);
+	struct directory_user *n = add_user(f, "nina@example.net", NULL);
+	OK(directory_group_add(f->dir, "list@example.net", NULL, NULL, NULL, error_r));
+	assert_int_equal(directory_send_as_add(f->dir, a->id, "nina@example.net", NULL), 1);
+	assert_int_equal(directory_send_as_add(f->dir, a->id, "list@example.net", NULL), 1);
+	assert_int_equal(directory_send_as_add(f->dir, n->id, "alice@example.com", NULL), 1);
+	assert_int_equal(send_as_rows(f), 3);
+	assert_int_equal(directory_domain_del(f->dir, "example.net", true, NULL), 1);
+	assert_int_equal(send_as_rows(f), 0);
+	assert_int_equal(ALLOWED(a, "alice@example.com"), 1);
+}
+
+/* A schema 1 database (before Send As) is migrated on open, its data
+ * kept. */
+static void test_migrate_send_as(void **state)
+{
+	struct fixture *f = *state;
+	OK(directory_domain_add(f->dir, "example.com", error_r));
+	struct directory_user *a = add_user(f, "alice@example.com", NULL);
+	add_user(f, "bob@example.com", NULL);
+	directory_close(&f->dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE send_as; PRAGMA user_version = 1", NULL,
+				 NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	OK(directory_open(f->path, &fast, &f->dir, error_r));
+	assert_int_equal(ALLOWED(a, "bob@example.com"), 0);
+	assert_int_equal(directory_send_as_add(f->dir, a->id, "bob@example.com", NULL), 1);
+	assert_int_equal(ALLOWED(a, "bob@example.com"), 1);
+	assert_int_equal(send_as_rows(f), 1);
+}
+
 static void test_resolve_search(void **state)
 {
 	struct fixture *f = *state;
@@ -847,6 +1013,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_cycles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send_as, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send_as_domain_del, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_send_as, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_per_thread, setup, teardown),
