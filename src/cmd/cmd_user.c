@@ -1,4 +1,4 @@
-/* hermod user ...: users, their passwords and aliases. */
+/* hermod user ...: users, their passwords, aliases and Send As grants. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +264,37 @@ static int user_alias(struct directory *dir, pool_t *pool, bool add, const char 
 	return 0;
 }
 
+/* user send-as add|del USER TARGET, user send-as list USER. */
+static int user_send_as(struct directory *dir, pool_t *pool, const char *what, const char *address,
+	const char *target)
+{
+	struct directory_user *u = user_find(dir, address, pool);
+	if (u == NULL)
+		return 1;
+	const char *error;
+	if (strcmp(what, "list") == 0) {
+		struct directory_recipient *t;
+		size_t n;
+		if (directory_send_as_list(dir, u->id, pool, &t, &n, &error) < 0)
+			return cmd_fail("%s", error);
+		for (size_t i = 0; i < n; i++)
+			printf("%s\t%s\t%s\n", t[i].address,
+				t[i].kind == DIRECTORY_RECIPIENT_GROUP ? "group" : "user",
+				t[i].display_name);
+		return 0;
+	}
+	bool add = strcmp(what, "add") == 0;
+	int r = add ? directory_send_as_add(dir, u->id, target, &error)
+		    : directory_send_as_del(dir, u->id, target, &error);
+	if (r < 0)
+		return cmd_fail("%s", error);
+	if (r == 0)
+		return add ? cmd_fail("no such user: %s", address)
+			   : cmd_fail("%s may not send as %s", u->address, target);
+	printf("%s %s send as %s\n", u->address, add ? "may now" : "may no longer", target);
+	return 0;
+}
+
 static int cmd_user_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct cmd_opt opts[] = {
@@ -293,6 +324,7 @@ static int cmd_user_run(struct cmd_ctx *ctx, int argc, char **argv)
 		{"enable", 1, 0},
 		{"disable", 1, 0},
 		{"alias", 3, 0},
+		{"send-as", -1, 0}, /* 2 or 3: checked below */
 		{"auth", 1, 1u << O_PW | 1u << O_PW_STDIN},
 	};
 	const char *pos[6];
@@ -309,7 +341,12 @@ static int cmd_user_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (actions[k].args >= 0 && n - 1 != actions[k].args)
 		return user_usage_error(actions[k].args == 1 ? "expected one ADDRESS"
 							     : "wrong number of arguments");
-	if (actions[k].args < 0 && n > 2)
+	const char *a = pos[0];
+	bool send_as = strcmp(a, "send-as") == 0;
+	if (send_as && !(n == 3 && strcmp(pos[1], "list") == 0) &&
+		!(n == 4 && (strcmp(pos[1], "add") == 0 || strcmp(pos[1], "del") == 0)))
+		return user_usage_error("expected send-as add|del USER TARGET or send-as list USER");
+	if (!send_as && actions[k].args < 0 && n > 2)
 		return user_usage_error("list takes at most a DOMAIN");
 	for (int i = 0; i < O_END; i++) {
 		if (opts[i].set && !(actions[k].opts & (1u << i))) {
@@ -319,7 +356,6 @@ static int cmd_user_run(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 	}
 	/* Every usage error is found before the database is opened. */
-	const char *a = pos[0];
 	if (strcmp(a, "alias") == 0 && strcmp(pos[1], "add") != 0 && strcmp(pos[1], "del") != 0)
 		return user_usage_error("expected alias add|del ADDRESS ALIAS");
 	if (opts[O_PW].set && opts[O_PW_STDIN].set)
@@ -352,6 +388,8 @@ static int cmd_user_run(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = user_set(dir, pool, pos[1], opts, quota);
 	else if (strcmp(a, "alias") == 0)
 		rc = user_alias(dir, pool, strcmp(pos[1], "add") == 0, pos[2], pos[3]);
+	else if (send_as)
+		rc = user_send_as(dir, pool, pos[1], pos[2], n > 3 ? pos[3] : NULL);
 	else if (strcmp(a, "auth") == 0)
 		rc = user_auth(ctx, dir, pool, pos[1], opts);
 	else
@@ -371,6 +409,9 @@ const struct cmd cmd_user = {"user",
 	"user set ADDRESS [--name NAME] [--quota SIZE]\n"
 	"user enable|disable ADDRESS\n"
 	"user alias add|del ADDRESS ALIAS\n"
+	"user send-as add|del USER TARGET\n"
+	"user send-as list USER\n"
 	"user auth ADDRESS --password PW | --password-stdin",
-	"manage users, their passwords and aliases (no --password: one is generated and printed)",
+	"manage users, their passwords, aliases and Send As grants (no --password: one is "
+	"generated and printed)",
 	cmd_user_run};

@@ -198,6 +198,11 @@ def test_usage_errors(cli):
     cli.fails("user", "alias", "rename", "a@x", "b@x", message="alias add|del", status=2)
     cli.fails("user", "alias", "add", "a@x", message="wrong number of arguments", status=2)
     cli.fails("user", "list", "a", "b", message="at most a DOMAIN", status=2)
+    for bad in (("send-as",), ("send-as", "add", "a@x"), ("send-as", "list"),
+                ("send-as", "list", "a@x", "b@x"), ("send-as", "grant", "a@x", "b@x"),
+                ("send-as", "del", "a@x", "b@x", "c@x")):
+        cli.fails("user", *bad, message="send-as add|del USER TARGET or send-as list USER",
+                  status=2)
     cli.fails("domain", message="missing action", status=2)
     cli.fails("domain", "add", message="expected one NAME", status=2)
     cli.fails("domain", "list", "x", message="list takes no argument", status=2)
@@ -288,6 +293,47 @@ def test_aliases(cli):
     cli.ok("user", "alias", "add", "bob@example.com", "ally@example.org")
     cli.fails("user", "auth", "alice@example.com", "--password", "a",
               message="authentication failed")
+
+
+def test_send_as(cli):
+    cli.ok("domain", "add", "example.com")
+    for u in ("alice", "bob", "shared"):
+        cli.ok("user", "add", f"{u}@example.com", "--password", u)
+    cli.ok("user", "alias", "add", "shared@example.com", "info@example.com")
+    cli.ok("group", "add", "sales@example.com", "--name", "Sales Team")
+    assert cli.ok("user", "send-as", "list", "alice@example.com") == ""
+    # By an alias of the grantee and of the target.
+    cli.ok("user", "alias", "add", "alice@example.com", "ali@example.com")
+    assert cli.ok("user", "send-as", "add", "ali@example.com", "INFO@example.com") == \
+        "alice@example.com may now send as INFO@example.com\n"
+    cli.ok("user", "send-as", "add", "alice@example.com", "sales@example.com")
+    assert cli.ok("user", "send-as", "list", "ALICE@example.com") == \
+        "sales@example.com\tgroup\tSales Team\nshared@example.com\tuser\t\n"
+    cli.fails("user", "send-as", "add", "alice@example.com", "shared@example.com",
+              message="shared@example.com is already granted")
+    cli.fails("user", "send-as", "add", "alice@example.com", "ali@example.com",
+              message="themself")
+    cli.fails("user", "send-as", "add", "alice@example.com", "ghost@example.com",
+              message="no user or group has the address ghost@example.com")
+    cli.fails("user", "send-as", "add", "alice@example.com", "b b@example.com",
+              message="invalid address")
+    cli.fails("user", "send-as", "add", "ghost@example.com", "bob@example.com",
+              message="no such user: ghost@example.com")
+    cli.fails("user", "send-as", "add", "sales@example.com", "bob@example.com",
+              message="no such user: sales@example.com")
+    cli.fails("user", "send-as", "list", "ghost@example.com", message="no such user")
+    cli.fails("user", "send-as", "del", "bob@example.com", "shared@example.com",
+              message="bob@example.com may not send as shared@example.com")
+    assert cli.ok("user", "send-as", "del", "alice@example.com", "shared@example.com") == \
+        "alice@example.com may no longer send as shared@example.com\n"
+    assert cli.ok("user", "send-as", "list", "alice@example.com") == \
+        "sales@example.com\tgroup\tSales Team\n"
+    # Deleting the target or the grantee takes the grant with it.
+    cli.ok("user", "send-as", "add", "bob@example.com", "alice@example.com")
+    cli.ok("group", "del", "sales@example.com")
+    assert cli.ok("user", "send-as", "list", "alice@example.com") == ""
+    cli.ok("user", "del", "alice@example.com")
+    assert cli.ok("user", "send-as", "list", "bob@example.com") == ""
 
 
 def test_groups(cli):
@@ -383,6 +429,9 @@ def test_help_lists_commands(cli):
         assert re.search(rf"^  {c} ", r.stdout, re.M)
     r = subprocess.run([HERMOD, "help", "group"], capture_output=True, text=True)
     assert "hermod group member add|del GROUP MEMBER" in r.stdout
+    r = subprocess.run([HERMOD, "help", "user"], capture_output=True, text=True)
+    assert "hermod user send-as add|del USER TARGET" in r.stdout
+    assert "hermod user send-as list USER" in r.stdout
 
 
 def test_unwritable_data_dir(tmp_path):
