@@ -145,7 +145,8 @@ int directory_user_get_by_legacy_dn(struct directory *dir, const char *dn, pool_
 int directory_user_list(struct directory *dir, const char *domain, pool_t *pool,
 	struct directory_user **users_r, size_t *count_r, const char **error_r);
 /* Deletes a user with its aliases, group memberships and the Send As
- * grants naming it (either end). The mailbox is the caller's business. 1 deleted, 0 no such user, -1 error. */
+ * grants naming it (either end). The mailbox is the caller's business.
+ * 1 deleted, 0 no such user, -1 error. */
 int directory_user_del(struct directory *dir, int64_t id, const char **error_r);
 
 enum directory_nt_hash {

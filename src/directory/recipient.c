@@ -220,7 +220,8 @@ int directory_link_change(struct directory *dir, const struct directory_link *l,
 			ret = directory_error(error_r, "%s", l->self_error);
 	}
 	if (ret > 0) {
-		sqlite3_stmt *st = directory_prepare(db, add ? l->insert_sql : l->delete_sql, error_r);
+		sqlite3_stmt *st =
+			directory_prepare(db, add ? l->insert_sql : l->delete_sql, error_r);
 		if (st == NULL) {
 			ret = -1;
 		} else {

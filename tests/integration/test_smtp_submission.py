@@ -2,7 +2,8 @@
 TLS): AUTH PLAIN, LOGIN (MS-XLOGIN) and NTLM (MS-OXSMTP, with impacket as
 the client), authentication before MAIL, AUTH refused before TLS,
 failed-AUTH limits and throttling, and the sender checks (envelope and
-From: must be the user's)."""
+From: must be the user's, or granted with `hermod user send-as`)."""
+import email
 import base64
 import smtplib
 import ssl
@@ -173,6 +174,79 @@ def test_sender_must_be_the_users(sub):
     assert code == 550
     s.quit()
     assert len(mailbox_messages(sub, "bob@example.test")) == 1
+
+
+def test_send_as_grants(sub):
+    """Exchange's Send As: a user granted on another user (by any of its
+    addresses) or on a group sends as it, envelope and From:, delivered
+    with that From:; without the grant, or once it is revoked, 553 5.7.1
+    at MAIL and 550 5.7.1 after DATA."""
+    sub.add_user("shared@example.test", PW)
+    sub.cli("user", "alias", "add", "shared@example.test", "info@example.test")
+    sub.cli("group", "add", "sales@example.test", "--name", "Sales")
+    sub.cli("group", "member", "add", "sales@example.test", "bob@example.test")
+
+    def msg(frm, subject):
+        return (f"From: {frm}\r\nTo: bob@example.test\r\nSubject: {subject}\r\n\r\n"
+                "hi\r\n").encode()
+
+    def refused(s, sender, frm, own="alice@example.test"):
+        code, text = s.mail(sender)
+        assert code == 553 and text.startswith(b"5.7.1"), (sender, code, text)
+        assert s.mail(own)[0] == 250
+        assert s.rcpt("bob@example.test")[0] == 250
+        code, text = s.data(msg(frm, "refused"))
+        assert code == 550 and text.startswith(b"5.7.1"), (frm, code, text)
+
+    s = session(sub)
+    for target in ("shared@example.test", "info@example.test", "sales@example.test"):
+        refused(s, target, f"X <{target}>")
+    sub.cli("user", "send-as", "add", "alice@example.test", "shared@example.test")
+    sub.cli("user", "send-as", "add", "alice@example.test", "sales@example.test")
+    # The server sees the grants at once, in a session opened before them.
+    s.sendmail("shared@example.test", ["bob@example.test"], msg("Shared <shared@example.test>",
+                                                                "as shared"))
+    s.sendmail("info@example.test", ["bob@example.test"], msg("info@example.test", "as info"))
+    s.sendmail("sales@example.test", ["bob@example.test"], msg("Sales <sales@example.test>",
+                                                               "as sales"))
+    s.sendmail("alice@example.test", ["bob@example.test"],
+               msg("A <alice@example.test>, Shared <shared@example.test>", "as both"))
+    # One From: address not granted spoils the lot.
+    refused(s, "bob@example.test", "Shared <shared@example.test>, Bob <bob@example.test>")
+    s.quit()
+    got = [email.message_from_bytes(m[1]) for m in mailbox_messages(sub, "bob@example.test")]
+    assert [(m["Subject"], m["From"]) for m in got] == [
+        ("as shared", "Shared <shared@example.test>"),
+        ("as info", "info@example.test"),
+        ("as sales", "Sales <sales@example.test>"),
+        ("as both", "A <alice@example.test>, Shared <shared@example.test>")]
+    # Another user has no such grant.
+    s = session(sub, login=False)
+    s.login("bob@example.test", PW)
+    refused(s, "shared@example.test", "shared@example.test", own="bob@example.test")
+    s.quit()
+    # Revoked: refused again; the other grant stays.
+    sub.cli("user", "send-as", "del", "alice@example.test", "info@example.test")
+    s = session(sub)
+    refused(s, "shared@example.test", "Shared <shared@example.test>")
+    s.sendmail("sales@example.test", ["bob@example.test"], msg("sales@example.test", "still"))
+    s.quit()
+    # The group deleted, the grant is gone: a new group at its address
+    # inherits nothing.
+    sub.cli("group", "del", "sales@example.test")
+    sub.cli("group", "add", "sales@example.test")
+    s = session(sub)
+    refused(s, "sales@example.test", "sales@example.test")
+    # Disabled while logged in: sends as nobody, not even as themself.
+    sub.cli("user", "send-as", "add", "alice@example.test", "shared@example.test")
+    assert s.mail("shared@example.test")[0] == 250
+    s.rset()
+    sub.cli("user", "disable", "alice@example.test")
+    for sender in ("shared@example.test", "alice@example.test"):
+        code, text = s.mail(sender)
+        assert code == 553 and text.startswith(b"5.7.1")
+    s.quit()
+    assert len(mailbox_messages(sub, "bob@example.test")) == 5
 
 
 def test_submission_relays_for_authenticated_users_only(sub):

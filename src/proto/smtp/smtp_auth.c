@@ -1,7 +1,8 @@
 /* SMTP AUTH (RFC 4954) on the submission ports: PLAIN (RFC 4616), LOGIN
  * (MS-XLOGIN) and NTLM (MS-OXSMTP 2.2.1.4, verified by
  * directory/ntlm.h), and the submission sender checks (RFC 6409 8.1: the
- * envelope sender and the From: addresses must be the user's). */
+ * envelope sender and the From: addresses must be the user's, or ones the
+ * user has Send As on). */
 #include <string.h>
 
 #include <gmime/gmime.h>
@@ -257,15 +258,15 @@ int smtp_auth_continue(struct smtp_session *s, const char *line, size_t len)
 	}
 }
 
-/* 1 if address is one of the authenticated user's addresses. */
+/* 1 if the authenticated user may send as address: one of their own, or
+ * one they have Send As on (directory_send_as_allowed). 0 no, -1 error. */
 static int user_owns(struct smtp_session *s, const char *address)
 {
-	struct directory_recipient r;
 	const char *error;
-	int found = directory_resolve(s->cfg->dir, address, s->tx_pool, &r, &error);
-	if (found < 0)
-		return -1;
-	return found == 1 && r.kind == DIRECTORY_RECIPIENT_USER && r.id == s->user->id;
+	int r = directory_send_as_allowed(s->cfg->dir, s->user->id, address, &error);
+	if (r < 0)
+		log_warning(s->log, "smtp: sender check for %s: %s", address, error);
+	return r;
 }
 
 int smtp_auth_sender_allowed(struct smtp_session *s, const struct smtp_path *p)

@@ -318,7 +318,7 @@ static int cmd_mail(struct smtp_session *s, struct slice args)
 	if (error == NULL && s->cfg->mode == SMTP_MODE_SUBMISSION &&
 		smtp_auth_sender_allowed(s, &p) <= 0) {
 		code = "553 5.7.1";
-		error = "Sender address not owned by the authenticated user";
+		error = "Client does not have permission to send as this sender";
 	}
 	if (error != NULL) {
 		smtp_tx_reset(s);
@@ -773,7 +773,8 @@ int smtp_message_finish(struct smtp_session *s)
 	s->fmode = SMTP_FRAME_COMMAND;
 	if (s->cfg->mode == SMTP_MODE_SUBMISSION && smtp_auth_from_allowed(s) <= 0) {
 		smtp_tx_reset(s);
-		smtp_reply(s, "550 5.7.1 From: header address not owned by the authenticated user");
+		smtp_reply(s,
+			"550 5.7.1 Client does not have permission to send as this From: address");
 		return smtp_error(s);
 	}
 	/* RFC 5321 4.4: the trace header, prepended. RFC 3848 / RFC 6531
