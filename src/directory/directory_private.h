@@ -130,6 +130,10 @@ void directory_recipient_from_row(sqlite3_stmt *st, pool_t *pool, struct directo
 #define DIRECTORY_RECIPIENT_COLUMNS                                                                \
 	"r.kind, r.id, r.address, r.display_name, r.legacy_dn, r.enabled"
 
+/* Steps st (prepared on db, parameters bound) once and finalizes it: 1 a
+ * row came, 0 none, -1 with *error_r ("what: <sqlite's message>"). */
+int directory_step_exists(sqlite3 *db, sqlite3_stmt *st, const char *what, const char **error_r);
+
 /* 1 if recipient id exists and is of kind (DIRECTORY_KIND_*), 0 if not,
  * -1 error. */
 int directory_recipient_exists(sqlite3 *db, int64_t id, int kind, const char **error_r);

@@ -173,6 +173,19 @@ void directory_recipient_from_row(sqlite3_stmt *st, pool_t *pool, struct directo
 	r->enabled = sqlite3_column_int(st, 5) != 0;
 }
 
+int directory_step_exists(sqlite3 *db, sqlite3_stmt *st, const char *what, const char **error_r)
+{
+	int rc = sqlite3_step(st), ret;
+	if (rc == SQLITE_ROW)
+		ret = 1;
+	else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		ret = directory_db_error(db, error_r, what);
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int directory_recipient_exists(sqlite3 *db, int64_t id, int kind, const char **error_r)
 {
 	sqlite3_stmt *st = directory_prepare(db,
@@ -181,15 +194,7 @@ int directory_recipient_exists(sqlite3 *db, int64_t id, int kind, const char **e
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, kind);
-	int rc = sqlite3_step(st), ret;
-	if (rc == SQLITE_ROW)
-		ret = 1;
-	else if (rc == SQLITE_DONE)
-		ret = 0;
-	else
-		ret = directory_db_error(db, error_r, "recipient lookup failed");
-	sqlite3_finalize(st);
-	return ret;
+	return directory_step_exists(db, st, "recipient lookup failed", error_r);
 }
 
 int directory_link_change(struct directory *dir, const struct directory_link *l, int64_t owner,

@@ -57,14 +57,7 @@ int directory_send_as_allowed(struct directory *dir, int64_t user_id, const char
 	if (st != NULL) {
 		sqlite3_bind_int64(st, 1, user_id);
 		sqlite3_bind_text(st, 2, a.key, -1, SQLITE_STATIC);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			ret = 1;
-		else if (rc == SQLITE_DONE)
-			ret = 0;
-		else
-			directory_db_error(db, error_r, "send-as check failed");
-		sqlite3_finalize(st);
+		ret = directory_step_exists(db, st, "send-as check failed", error_r);
 	}
 	directory_db_put(dir, db);
 	return ret;

@@ -417,20 +417,7 @@ int directory_alias_add(struct directory *dir, int64_t user_id, const char *alia
 	sqlite3 *db = directory_write_begin(dir, error_r);
 	if (db == NULL)
 		return -1;
-	sqlite3_stmt *st = directory_prepare(db,
-		"SELECT 1 FROM recipients WHERE id = ? AND kind = 1", error_r);
-	int ret = -1;
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, user_id);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			ret = 1;
-		else if (rc == SQLITE_DONE)
-			ret = 0;
-		else
-			directory_db_error(db, error_r, "user lookup failed");
-		sqlite3_finalize(st);
-	}
+	int ret = directory_recipient_exists(db, user_id, DIRECTORY_KIND_USER, error_r);
 	if (ret > 0 && directory_recipient_add_address(db, user_id, &a, false, error_r) < 0)
 		ret = -1;
 	if (directory_write_end(dir, db, ret > 0, ret > 0 ? error_r : NULL) < 0)
