@@ -183,15 +183,28 @@ uint32_t transport_message_read(struct store_mailbox *mb, struct store_message *
 
 /* --- Submitting --- */
 
-/* The SMTP address of a recipient row: PR_SMTP_ADDRESS, an SMTP
- * PR_EMAIL_ADDRESS, or an EX address (legacy DN) of one of our users. */
-static const char *rcpt_address(struct transport *t, const struct mapi_propvals *p, pool_t *pool)
+/* Where an address is kept: a recipient row's PR_SMTP_ADDRESS,
+ * PR_ADDRTYPE and PR_EMAIL_ADDRESS, or their PR_SENT_REPRESENTING_*
+ * counterparts (the From). */
+struct submit_addr_tags {
+	uint32_t smtp, addrtype, email;
+};
+static const struct submit_addr_tags submit_rcpt_tags = {
+	PR_SMTP_ADDRESS, PR_ADDRTYPE, PR_EMAIL_ADDRESS};
+static const struct submit_addr_tags submit_from_tags = {PR_SENT_REPRESENTING_SMTP_ADDRESS,
+	PR_SENT_REPRESENTING_ADDRTYPE, PR_SENT_REPRESENTING_EMAIL_ADDRESS};
+
+/* The SMTP address in p under tags: the SMTP address property, an SMTP
+ * email address, or an EX address (legacy DN) of one of our users. NULL
+ * when there is none to be read. */
+static const char *prop_address(struct transport *t, const struct mapi_propvals *p,
+	const struct submit_addr_tags *tags, pool_t *pool)
 {
-	const char *smtp = mapi_propvals_get_str(p, PR_SMTP_ADDRESS);
+	const char *smtp = mapi_propvals_get_str(p, tags->smtp);
 	if (smtp != NULL && smtp[0] != '\0')
 		return smtp;
-	const char *type = mapi_propvals_get_str(p, PR_ADDRTYPE);
-	const char *email = mapi_propvals_get_str(p, PR_EMAIL_ADDRESS);
+	const char *type = mapi_propvals_get_str(p, tags->addrtype);
+	const char *email = mapi_propvals_get_str(p, tags->email);
 	if (email == NULL || email[0] == '\0')
 		return NULL;
 	if (type == NULL || str_case_eq(type, "SMTP"))
@@ -215,6 +228,38 @@ static const char *resolve_ex(void *ctx, const char *addrtype, const char *addre
 	const char *err;
 	return directory_user_get_by_legacy_dn(t->dir, address, pool, &u, &err) == 1 ? u->address
 										       : NULL;
+}
+
+/* Who the message is from (MS-OXOMSG 2.2.1.51 PidTagSentRepresenting*,
+ * 2.2.1.45 PidTagSender*): the From the client set when the user may send
+ * as it (their own addresses and their Send As grants: the one check,
+ * directory_send_as_allowed), the user when none is set or none can be
+ * read. 1 with *addr_r and *name_r, 0 the user may not send as it, -1
+ * directory error (*error_r). */
+static int submit_from(struct transport *t, const struct directory_user *user,
+	const struct mapi_propvals *props, pool_t *pool, const char **addr_r, const char **name_r,
+	const char **error_r)
+{
+	*addr_r = user->address;
+	*name_r = user->display_name[0] ? user->display_name : user->address;
+	const char *addr = prop_address(t, props, &submit_from_tags, pool);
+	if (addr == NULL)
+		return 1;
+	int r = directory_send_as_allowed(t->dir, user->id, addr, error_r);
+	if (r <= 0)
+		return r;
+	/* No name, or the address for one (a MIME From: without a phrase):
+	 * the directory's display name. */
+	const char *name = mapi_propvals_get_str(props, PR_SENT_REPRESENTING_NAME);
+	struct directory_recipient rcpt;
+	if (name == NULL || name[0] == '\0' || str_case_eq(name, addr))
+		name = directory_resolve(t->dir, addr, pool, &rcpt, error_r) == 1 &&
+				       rcpt.display_name[0] != '\0'
+			       ? rcpt.display_name
+			       : addr;
+	*addr_r = addr;
+	*name_r = name;
+	return 1;
 }
 
 /* A submitted message is no longer unsent (MS-OXCMSG 2.2.1.6: the server
@@ -260,19 +305,28 @@ int transport_submit(struct transport *t, struct store_mailbox *mb,
 		*error_r = ec == ecTooBig ? "message too large" : "cannot read the message";
 		return -1;
 	}
-	/* MS-OXOMSG 2.2.1.45 / 2.2.1.51: the sender is the submitting user
-	 * (sending as somebody else is not offered). */
+	/* MS-OXOMSG 2.2.1.45 / 2.2.1.51: Sender and From both name whom the
+	 * message is from (Send As: no "on behalf of"). */
+	const char *from, *name, *derr = NULL;
+	int fr = submit_from(t, user, &msg->props, pool, &from, &name, &derr);
+	if (fr <= 0) {
+		store_message_close(&m);
+		res->send_as_denied = fr == 0;
+		if (fr < 0)
+			log_error(NULL, "transport: sender check for %s: %s", user->address, derr);
+		*error_r = fr == 0 ? "the user may not send as the From address"
+				   : "the sender check failed";
+		return -1;
+	}
 	uint64_t now = time_filetime_now();
-	const char *name = user->display_name[0] ? user->display_name : user->address;
 	mapi_propvals_set_str(pool, &msg->props, PR_SENDER_NAME, name);
 	mapi_propvals_set_str(pool, &msg->props, PR_SENDER_ADDRTYPE, "SMTP");
-	mapi_propvals_set_str(pool, &msg->props, PR_SENDER_EMAIL_ADDRESS, user->address);
-	mapi_propvals_set_str(pool, &msg->props, PR_SENDER_SMTP_ADDRESS, user->address);
+	mapi_propvals_set_str(pool, &msg->props, PR_SENDER_EMAIL_ADDRESS, from);
+	mapi_propvals_set_str(pool, &msg->props, PR_SENDER_SMTP_ADDRESS, from);
 	mapi_propvals_set_str(pool, &msg->props, PR_SENT_REPRESENTING_NAME, name);
 	mapi_propvals_set_str(pool, &msg->props, PR_SENT_REPRESENTING_ADDRTYPE, "SMTP");
-	mapi_propvals_set_str(pool, &msg->props, PR_SENT_REPRESENTING_EMAIL_ADDRESS,
-		user->address);
-	mapi_propvals_set_str(pool, &msg->props, PR_SENT_REPRESENTING_SMTP_ADDRESS, user->address);
+	mapi_propvals_set_str(pool, &msg->props, PR_SENT_REPRESENTING_EMAIL_ADDRESS, from);
+	mapi_propvals_set_str(pool, &msg->props, PR_SENT_REPRESENTING_SMTP_ADDRESS, from);
 	mapi_propvals_set_systime(pool, &msg->props, PR_CLIENT_SUBMIT_TIME, now);
 
 	/* Recipients: every To/Cc/Bcc row; groups expand, our users resolve,
@@ -281,7 +335,8 @@ int transport_submit(struct transport *t, struct store_mailbox *mb,
 	array_init(&rcpts, pool);
 	array_init(&bad, pool);
 	for (size_t i = 0; i < msg->recipients.n; i++) {
-		const char *addr = rcpt_address(t, &msg->recipients.v[i].props, pool);
+		const char *addr =
+			prop_address(t, &msg->recipients.v[i].props, &submit_rcpt_tags, pool);
 		const char *err = NULL;
 		size_t before = rcpts.n;
 		enum transport_lookup lk = addr != NULL
@@ -322,7 +377,7 @@ int transport_submit(struct transport *t, struct store_mailbox *mb,
 	transport_new_id(t, id);
 	struct transport_envelope env = {
 		.id = id,
-		.mail_from = user->address,
+		.mail_from = from,
 		.body_8bit = true,
 		.rcpts = rcpts.v,
 		.rcpt_count = rcpts.n,
@@ -342,7 +397,7 @@ int transport_submit(struct transport *t, struct store_mailbox *mb,
 		enum transport_result *r = pool_calloc(pool, bad.n, sizeof(*r));
 		for (size_t i = 0; i < bad.n; i++)
 			r[i] = TRANSPORT_RESULT_BOUNCED;
-		struct transport_envelope benv = {.mail_from = user->address,
+		struct transport_envelope benv = {.mail_from = from,
 			.rcpts = bad.v,
 			.rcpt_count = bad.n};
 		if (transport_queue_bounce(t, id, &benv, r, NULL, mime.data, mime.len) < 0)
@@ -359,10 +414,10 @@ int transport_submit(struct transport *t, struct store_mailbox *mb,
 	struct mapi_propvals upd = {0};
 	mapi_propvals_set_systime(pool, &upd, PR_CLIENT_SUBMIT_TIME, now);
 	mapi_propvals_set_systime(pool, &upd, PR_MESSAGE_DELIVERY_TIME, now);
-	mapi_propvals_set_str(pool, &upd, PR_SENDER_EMAIL_ADDRESS, user->address);
-	mapi_propvals_set_str(pool, &upd, PR_SENDER_SMTP_ADDRESS, user->address);
+	mapi_propvals_set_str(pool, &upd, PR_SENDER_EMAIL_ADDRESS, from);
+	mapi_propvals_set_str(pool, &upd, PR_SENDER_SMTP_ADDRESS, from);
 	mapi_propvals_set_str(pool, &upd, PR_SENDER_NAME, name);
-	mapi_propvals_set_str(pool, &upd, PR_SENT_REPRESENTING_EMAIL_ADDRESS, user->address);
+	mapi_propvals_set_str(pool, &upd, PR_SENT_REPRESENTING_EMAIL_ADDRESS, from);
 	mapi_propvals_set_str(pool, &upd, PR_SENT_REPRESENTING_NAME, name);
 	struct store_problems probs = {.pool = pool};
 	(void)store_message_set_props(m, &upd, &probs);
@@ -382,7 +437,9 @@ int transport_submit(struct transport *t, struct store_mailbox *mb,
 			mapi_ec_name(ec));
 	else if (!del && res->sent_mid != 0)
 		submit_clear_unsent(mb, sent, res->sent_mid, pool);
-	log_info(NULL, "transport %s: submitted by %s, %zu recipients%s", id, user->address,
-		rcpts.n, bad.n ? " (and unknown ones reported)" : "");
+	bool as = !str_case_eq(from, user->address);
+	log_info(NULL, "transport %s: submitted by %s%s%s, %zu recipients%s", id, user->address,
+		as ? " as " : "", as ? from : "", rcpts.n,
+		bad.n ? " (and unknown ones reported)" : "");
 	return 0;
 }

@@ -1,11 +1,13 @@
 """Sending through EWS on the real submit path (src/transport): CreateItem
 SendOnly and SendAndSaveCopy, SendItem, to oneself and to another user, and
 the other protocols' view: an EWS-sent message is read over IMAP, a message
-delivered by SMTP is found and synchronised over EWS."""
+delivered by SMTP is found and synchronised over EWS; Send As (a From of
+another user or a group: ErrorSendAsDenied until granted)."""
 import email
 import imaplib
 import smtplib
 
+import pytest
 from lxml import etree
 
 from ewsutil import ALICE, BOB, NS, account, add_users, call, code, dist, messages
@@ -138,3 +140,63 @@ def test_smtp_delivery_seen_by_ews(hermod):
     im.logout()
     got, _, _ = changes(sync_items(hermod, inbox, state2))
     assert got == [("ReadFlagChange", ident, "true")]
+
+
+def test_send_as(hermod):
+    """Exchange's Send As through EWS: a From (t:From, exchangelib's author)
+    of another user or a group is ErrorSendAsDenied, nothing sent and no
+    draft left, until `hermod user send-as add`; then the message goes out
+    from it (From and Sender both), over CreateItem and SendItem, and is
+    refused again once revoked."""
+    add_users(hermod)
+    hermod.add_user("shared@example.test", "shared-pw-1", "--name", "Shared Box")
+    hermod.cli("user", "alias", "add", "shared@example.test", "info@example.test")
+    hermod.cli("group", "add", "sales@example.test", "--name", "Sales")
+    from exchangelib import Mailbox, Message
+    from exchangelib.errors import ErrorSendAsDenied
+
+    def frm(address):
+        return (f"<t:From><t:Mailbox><t:EmailAddress>{address}</t:EmailAddress>"
+                "</t:Mailbox></t:From></t:Message>")
+
+    def raw(subject, address, disposition="SendAndSaveCopy"):
+        item = message(subject, to=[BOB[0]]).replace("</t:Message>", frm(address))
+        return create(hermod, item, disposition=disposition)[0]
+
+    acct = account(hermod)
+    for target in ("shared@example.test", "info@example.test", "sales@example.test"):
+        with pytest.raises(ErrorSendAsDenied):
+            Message(account=acct, subject="denied", to_recipients=[Mailbox(email_address=BOB[0])],
+                    author=Mailbox(email_address=target)).send_and_save()
+        assert code(raw("denied", target, "SendOnly")) == "ErrorSendAsDenied"
+    assert subjects(hermod, "inbox", auth=BOB) == []
+    assert subjects(hermod, "drafts") == [] and subjects(hermod, "sentitems") == []
+    # A draft with such a From: saved, but SendItem refuses it.
+    (msg,) = create(hermod, message("draft as shared", to=[BOB[0]]).replace(
+        "</t:Message>", frm("shared@example.test")))
+    ident, _ = item_id(msg)
+    send_item = (f'<m:SendItem SaveItemToFolder="true"><m:ItemIds>{iid(ident)}</m:ItemIds>'
+                 "</m:SendItem>")
+    assert code(messages(call(hermod, send_item))[0]) == "ErrorSendAsDenied"
+    # Granted: sent from it, with the directory's display name.
+    hermod.cli("user", "send-as", "add", ALICE[0], "shared@example.test")
+    hermod.cli("user", "send-as", "add", ALICE[0], "sales@example.test")
+    Message(account=acct, subject="as shared", to_recipients=[Mailbox(email_address=BOB[0])],
+            author=Mailbox(email_address="shared@example.test")).send_and_save()
+    assert code(raw("as sales", "sales@example.test")) == "NoError"
+    assert code(messages(call(hermod, send_item))[0]) == "NoError"
+    bob = account(hermod, user=BOB)
+    got = {m.subject: m for m in bob.inbox.all()}
+    assert sorted(got) == ["as sales", "as shared", "draft as shared"]
+    for subject, address, name in (("as shared", "shared@example.test", "Shared Box"),
+                                   ("as sales", "sales@example.test", "Sales"),
+                                   ("draft as shared", "shared@example.test", "Shared Box")):
+        m = got[subject]
+        assert (m.author.email_address, m.author.name) == (address, name), subject
+        assert m.sender.email_address == address, subject
+    (copy,) = acct.sent.filter(subject="as shared")
+    assert copy.author.email_address == "shared@example.test"
+    # Revoked: denied again.
+    hermod.cli("user", "send-as", "del", ALICE[0], "info@example.test")
+    assert code(raw("denied again", "shared@example.test")) == "ErrorSendAsDenied"
+    assert code(raw("still", "sales@example.test")) == "NoError"

@@ -2,7 +2,8 @@
 into the Outbox, is converted to MIME (MS-OXCMAIL), its recipients are
 resolved (local users, a group, a remote domain, Bcc in the envelope
 only, an unknown local address reported back), and the original ends in
-Sent Items."""
+Sent Items; the From: is kept when the user may send as it (their own
+addresses, Send As grants) and refused otherwise."""
 import email
 import os
 
@@ -24,7 +25,7 @@ def test_hermod_send(hermod_factory, tmp_path):
         h.cli("group", "member", "add", "team@example.test", "dave@example.test")
         eml = tmp_path / "m.eml"
         eml.write_bytes(
-            b"From: Somebody Else <mallory@example.test>\r\n"
+            b"From: Alice <alice@example.test>\r\n"
             b"To: Bob <bob@example.test>, team@example.test\r\n"
             b"Cc: Zed <zed@remote.test>\r\n"
             b"Bcc: erin@example.test, ghost@example.test\r\n"
@@ -38,8 +39,8 @@ def test_hermod_send(hermod_factory, tmp_path):
             msgs = mailbox_messages(h, f"{u}@example.test")
             assert len(msgs) == 1, u
             m = email.message_from_bytes(msgs[0][1])
-            # The sender is the submitting user, whatever From: said.
-            assert "alice@example.test" in m["From"]
+            assert m["From"] == "Alice <alice@example.test>"
+            assert m["Sender"] is None
             assert m["Bcc"] is None                  # Bcc only in the envelope
             assert "grüße" in str(email.header.make_header(
                 email.header.decode_header(m["Subject"])))
@@ -56,6 +57,54 @@ def test_hermod_send(hermod_factory, tmp_path):
         # ghost@example.test does not exist: a report to alice.
         dsn = wait_for(lambda: mailbox_messages(h, "alice@example.test"))
         assert b"Final-Recipient: rfc822; ghost@example.test" in dsn[0][1]
+    finally:
+        sink.stop()
+
+
+def test_send_as(hermod_factory, tmp_path):
+    """A From: of another user or of a group: refused (the message stays
+    in the Outbox) until the user has Send As on it; then it goes out as
+    theirs, envelope sender included, and the copy in Sent Items shows
+    it."""
+    sink = Sink()
+    try:
+        h = hermod_factory(overrides={"transport": {
+            "routes": f"remote.test=127.0.0.1:{sink.port}", "retry_min": "1s"}})
+        for u in ("alice", "bob", "shared"):
+            h.add_user(f"{u}@example.test", PW)
+        h.cli("user", "set", "shared@example.test", "--name", "Shared Box")
+        h.cli("group", "add", "sales@example.test", "--name", "Sales")
+        eml = tmp_path / "as.eml"
+
+        def send(frm, subject):
+            eml.write_bytes(f"From: {frm}\r\nTo: bob@example.test, zed@remote.test\r\n"
+                            f"Subject: {subject}\r\n\r\nhi\r\n".encode())
+            return h.cli("send", "alice@example.test", str(eml), check=False)
+
+        for frm in ("shared@example.test", "Sales <sales@example.test>",
+                    "Somebody Else <mallory@example.test>"):
+            r = send(frm, "denied")
+            assert r.returncode == 1 and "may not send as the From address" in r.stderr
+        assert len(mailbox_messages(h, "alice@example.test", OUTBOX)) == 3
+        assert mailbox_messages(h, "bob@example.test") == []
+        h.cli("user", "send-as", "add", "alice@example.test", "shared@example.test")
+        h.cli("user", "send-as", "add", "alice@example.test", "sales@example.test")
+        assert send("shared@example.test", "as shared").returncode == 0
+        assert send("Team Sales <sales@example.test>", "as sales").returncode == 0
+        got = [email.message_from_bytes(m[1]) for m in mailbox_messages(h, "bob@example.test")]
+        # No name given: the directory's display name.
+        assert [(m["Subject"], m["From"], m["Sender"]) for m in got] == [
+            ("as shared", "Shared Box <shared@example.test>", None),
+            ("as sales", "Team Sales <sales@example.test>", None)]
+        assert wait_for(lambda: len(sink.messages) == 2)
+        assert sorted(m["mail_from"] for m in sink.messages) == \
+            ["sales@example.test", "shared@example.test"]
+        sent = mailbox_columns(h, "alice@example.test", "subject, sender_name", SENT_ITEMS)
+        assert sorted(sent) == [("as sales", "Team Sales"), ("as shared", "Shared Box")]
+        # Revoked: refused again.
+        h.cli("user", "send-as", "del", "alice@example.test", "shared@example.test")
+        r = send("shared@example.test", "denied again")
+        assert r.returncode == 1 and "may not send as" in r.stderr
     finally:
         sink.stop()
 

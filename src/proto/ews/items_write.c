@@ -64,7 +64,8 @@ static bool is_mail(const struct mapi_message *msg)
  * (MS-OXOMSG 3.2.4.1): delivered durably to every local recipient and
  * queued for the others before this returns. With keep_copy the original
  * ends in Sent Items (or copy_fid when given), else it is deleted
- * (PidTagDeleteAfterSubmit). NULL or the ResponseCode. */
+ * (PidTagDeleteAfterSubmit). NULL or the ResponseCode (ErrorSendAsDenied:
+ * a From the user may not send as). */
 static const char *submit(struct ews_req *r, mapi_id_t fid, mapi_id_t mid, bool keep_copy,
 	mapi_id_t copy_fid)
 {
@@ -89,6 +90,8 @@ static const char *submit(struct ews_req *r, mapi_id_t fid, mapi_id_t mid, bool 
 	const char *error;
 	if (transport_submit(t, r->mb, r->user, fid, mid, &res, r->pool, &error) < 0) {
 		log_info(http_request_log(r->http), "ews: submit failed: %s", error);
+		if (res.send_as_denied)
+			return "ErrorSendAsDenied";
 		if (strstr(error, "no recipients") != NULL)
 			return "ErrorInvalidRecipients";
 		if (strstr(error, "no such message") != NULL)
