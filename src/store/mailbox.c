@@ -339,6 +339,11 @@ struct store *store_mailbox_store(const struct store_mailbox *mb)
 	return mb->store;
 }
 
+uint64_t store_mailbox_commits(const struct store_mailbox *mb)
+{
+	return atomic_load(&mb->m->commits);
+}
+
 mapi_id_t store_mailbox_special_fid(const struct store_mailbox *mb, enum store_special which)
 {
 	if ((int)which < 0 || which >= STORE_SPECIAL_COUNT || mb->m->special[which] == 0)
@@ -430,6 +435,9 @@ static uint32_t txn_commit(struct mailbox *m, struct store_event **evs_r, size_t
 		txn_rollback(m);
 		return ec;
 	}
+	/* Counted only now that the commit is visible: a reader that sees
+	 * the new count also sees the change (store_mailbox_commits). */
+	atomic_fetch_add(&m->commits, 1);
 	sqlite3_stmt *st = store_db_prep(m->w, "PRAGMA data_version");
 	if (sqlite3_step(st) == SQLITE_ROW)
 		m->data_version = sqlite3_column_int64(st, 0);

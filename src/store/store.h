@@ -172,6 +172,12 @@ enum store_special {
 
 /* The FID of a special folder (0 if which is out of range). */
 mapi_id_t store_mailbox_special_fid(const struct store_mailbox *mb, enum store_special which);
+/* How many commits this process has made to the mailbox, through any
+ * handle. A session that read the count before reading the mailbox, and
+ * finds it unchanged later, knows nothing changed here meanwhile (changes
+ * by other processes, such as the command line tools, do not count).
+ * A successful write call commits exactly once unless it runs in a batch. */
+uint64_t store_mailbox_commits(const struct store_mailbox *mb);
 /* Its English display name as created ("Inbox", "Sent Items", ...). */
 const char *store_special_name(enum store_special which);
 

@@ -100,6 +100,9 @@ struct mailbox {
 	_Atomic(struct store_batch *) wbatch; /* batch holding the open transaction */
 	uint64_t gc_next, gc_limit;           /* id allocation (MS-OXCDATA 2.2.1.1) */
 	int64_t data_version;
+	/* Commits this process made, counted after each is visible
+	 * (store_mailbox_commits). */
+	_Atomic uint64_t commits;
 	uint64_t last_cn, last_cn_saved; /* saved: as in meta */
 	int64_t size;                   /* meta "size" within the open transaction */
 	bool size_loaded, size_dirty;

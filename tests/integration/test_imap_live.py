@@ -2,6 +2,7 @@
 expunges reported as EXISTS / FETCH / EXPUNGE, an expunge while the other
 session fetches), IDLE woken within a second by a change made elsewhere,
 CONDSTORE/QRESYNC resynchronisation after changes made elsewhere."""
+import os
 import re
 import time
 
@@ -50,6 +51,62 @@ def test_two_sessions_see_each_others_changes(imap_server):
     lines, _ = b.cmd("n5 FETCH 1:* (UID)")
     assert [re.search(r"UID (\d+)", ln).group(1) for ln in lines] == ["2", "3"]
     a.logout()
+    b.close()
+
+
+def test_own_silent_stores_do_not_hide_other_changes(imap_server):
+    """A session's own STORE .SILENT lets its next sync skip the store
+    only when nothing else committed meanwhile: changes by another
+    session between two of its STOREs still show, and an expunge a STORE
+    could not report (RFC 3501 7.4.1) comes at the next command that may."""
+    h = imap_server
+    a = connect(h)
+    for i in range(4):
+        a.append("INBOX", None, None, message(f"s{i}"))
+    a.select("INBOX")
+    b = raw_login(h)
+    for i in range(3):
+        lines, tagged = b.cmd(f"f{i} STORE 1 +FLAGS.SILENT (\\Flagged)")
+        assert tagged.startswith(f"f{i} OK") and lines == [], lines
+    a.store("2", "+FLAGS", "\\Answered")
+    lines, tagged = b.cmd("f3 STORE 1 -FLAGS.SILENT (\\Flagged)")
+    assert any(re.match(r"\* 2 FETCH \(UID 2 FLAGS \(\\Answered\)\)", ln) for ln in lines), lines
+    # Own changes are never echoed, before or after the other's change.
+    assert not any(ln.startswith("* 1 FETCH") for ln in lines), lines
+    a.store("3", "+FLAGS", "\\Deleted")
+    a.expunge()
+    lines, _ = b.cmd("f4 STORE 1 +FLAGS.SILENT (\\Seen)")
+    assert not any("EXPUNGE" in ln for ln in lines), lines
+    lines, _ = b.cmd("f5 STORE 1 -FLAGS.SILENT (\\Seen)")
+    assert not any("EXPUNGE" in ln for ln in lines), lines
+    lines, _ = b.cmd("f6 UID FETCH 1 (FLAGS)")
+    assert "* 3 EXPUNGE" in lines, lines
+    a.logout()
+    b.close()
+
+
+def test_changes_by_another_process(imap_server):
+    """The command line tools write mailboxes from their own process: the
+    server's notifications do not see those commits, but NOOP does at
+    once and any other command within a second."""
+    h = imap_server
+    b = raw_login(h)
+    lines, _ = b.cmd("c1 NOOP")
+    eml = os.path.join(h.dir, "cli.eml")
+    with open(eml, "wb") as f:
+        f.write(message("from the command line").replace(
+            b"From: Sender <sender@example.org>", b"From: bob@example.test"))
+    h.cli("send", "bob@example.test", eml)
+    lines, _ = b.cmd("c2 NOOP")
+    assert "* 1 EXISTS" in lines, lines
+    h.cli("send", "bob@example.test", eml)
+    deadline = time.time() + 3
+    seen = False
+    while time.time() < deadline and not seen:
+        lines, _ = b.cmd("c3 UID FETCH 1 (FLAGS)")
+        seen = "* 2 EXISTS" in lines
+        time.sleep(0.1)
+    assert seen
     b.close()
 
 

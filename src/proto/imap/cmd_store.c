@@ -77,6 +77,7 @@ int imap_cmd_store(struct imap_session *s, struct imap_arg *args)
 	for (uint32_t i = 0; i < n; i++)
 		uids[i] = sel->msgs[idx[i]].uid;
 	uint32_t *modified = NULL, nmod = 0;
+	uint64_t commits = store_mailbox_commits(s->mb);
 	uint32_t ec = n ? store_imap_store(s->mb, sel->fid, uids, n, fop, flags,
 				(const char *const *)kw, nkw, unchanged_since, s->cmd_pool, &modified,
 				&nmod)
@@ -97,6 +98,8 @@ int imap_cmd_store(struct imap_session *s, struct imap_arg *args)
 							  : x->flags & ~flags;
 			x->modseq = 0;
 		}
+		if (n > 0)
+			imap_sync_own_commit(s, commits);
 		imap_ok(s, "STORE completed");
 		return 0;
 	}

@@ -79,6 +79,7 @@ int imap_cmd_capability(struct imap_session *s, struct imap_arg *args)
 int imap_cmd_noop(struct imap_session *s, struct imap_arg *args)
 {
 	(void)args;
+	imap_sync_poll(s);
 	imap_ok(s, "NOOP completed");
 	return 0;
 }
@@ -86,6 +87,7 @@ int imap_cmd_noop(struct imap_session *s, struct imap_arg *args)
 int imap_cmd_check(struct imap_session *s, struct imap_arg *args)
 {
 	(void)args;
+	imap_sync_poll(s);
 	imap_ok(s, "CHECK completed");
 	return 0;
 }

@@ -46,6 +46,11 @@ struct imap_selected {
 	uint32_t count, cap;
 	uint64_t modseq_seen;   /* changes up to here are known to the client */
 	uint64_t vanish_seen;   /* expunges up to here are known to the client */
+	/* store_mailbox_commits when the last complete sync began, and when
+	 * (time_mono_ms): imap_sync skips the store while neither moved. */
+	uint64_t synced_commits;
+	uint64_t synced_ms;
+	bool expunge_pending; /* that sync could not report expunges */
 	uint32_t *searchres;    /* SEARCHRES "$": UIDs (heap) */
 	uint32_t searchres_count;
 	struct store_subscription *sub;
@@ -94,7 +99,9 @@ struct imap_session {
 	int auth_mech, auth_step;
 	char *auth_user;
 	struct directory_ntlm *ntlm; /* AUTHENTICATE NTLM in progress */
-	bool idling;
+	/* In IDLE: store changes are posted to the session as they happen
+	 * (read by the notification callback on the committer's thread). */
+	atomic_bool idling;
 
 	/* A store change was posted and not yet taken. */
 	atomic_bool change_posted;
@@ -173,6 +180,18 @@ void imap_unselect(struct imap_session *s);
 /* Reports what changed in the store since the client last heard:
  * EXPUNGE/VANISHED (if allowed), EXISTS, FETCH FLAGS. */
 int imap_sync(struct imap_session *s, bool allow_expunge);
+/* The longest a selected session goes without reading the store for
+ * changes while it keeps sending commands (imap_sync). */
+#define IMAP_SYNC_MAX_MS 1000
+/* Makes the next imap_sync read the store even if this process committed
+ * nothing since the last one: for commands that poll (NOOP, CHECK,
+ * IDLE). */
+void imap_sync_poll(struct imap_session *s);
+/* After a write whose effect the session already applied to its view:
+ * before is store_mailbox_commits read just before the write. If the
+ * write's commit was the only one since the last complete sync, the view
+ * is still complete and the next sync need not read the store. */
+void imap_sync_own_commit(struct imap_session *s, uint64_t before);
 /* Expunges \Deleted messages (all, or those among uids). */
 int imap_expunge(struct imap_session *s, const uint32_t *uids, uint32_t n, bool report);
 

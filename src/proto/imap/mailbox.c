@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hm_time.h"
 #include "core/str.h"
 #include "core/xalloc.h"
 #include "mapi/errors.h"
@@ -144,6 +145,17 @@ int imap_sync(struct imap_session *s, bool allow_expunge)
 	struct imap_selected *sel = s->sel;
 	if (sel == NULL)
 		return 0;
+	/* Every command ends with a sync; most find nothing new. When this
+	 * process committed nothing to the mailbox since the last complete
+	 * sync, the store is not read. Commits by other processes (the
+	 * command line tools) are not counted: those are found by the sync
+	 * that runs at least every IMAP_SYNC_MAX_MS, and after imap_sync_poll
+	 * (NOOP, CHECK, IDLE). */
+	uint64_t commits = store_mailbox_commits(s->mb);
+	uint64_t now = time_mono_ms();
+	if (commits == sel->synced_commits && now - sel->synced_ms < IMAP_SYNC_MAX_MS &&
+		!(allow_expunge && sel->expunge_pending))
+		return 0;
 	struct store_imap_folder st;
 	uint32_t ec = store_imap_folder(s->mb, sel->fid, &st);
 	if (ec == ecNotFound || ec == ecAccessDenied) {
@@ -242,7 +254,26 @@ int imap_sync(struct imap_session *s, bool allow_expunge)
 		}
 		sel->modseq_seen = st.highestmodseq;
 	}
+	/* Complete but for the expunges a command may not report (RFC 3501
+	 * 7.4.1): they may be among the changes past vanish_seen. */
+	sel->expunge_pending = st.highestmodseq > sel->vanish_seen;
+	sel->synced_commits = commits;
+	sel->synced_ms = now;
 	return 0;
+}
+
+void imap_sync_poll(struct imap_session *s)
+{
+	if (s->sel != NULL)
+		s->sel->synced_ms = 0;
+}
+
+void imap_sync_own_commit(struct imap_session *s, uint64_t before)
+{
+	struct imap_selected *sel = s->sel;
+	if (sel != NULL && sel->synced_commits == before &&
+		store_mailbox_commits(s->mb) == before + 1)
+		sel->synced_commits = before + 1;
 }
 
 /* --- Sequence sets --- */
@@ -632,7 +663,7 @@ int imap_cmd_unselect(struct imap_session *s, struct imap_arg *args)
 
 static int imap_idle_line(struct imap_session *s, const unsigned char *line, size_t len)
 {
-	s->idling = false;
+	atomic_store(&s->idling, false);
 	s->frame_mode = IMAP_FRAME_COMMAND;
 	s->line_fn = NULL;
 	s->tag = pool_strdup(s->cmd_pool, s->line_tag);
@@ -651,12 +682,15 @@ int imap_cmd_idle(struct imap_session *s, struct imap_arg *args)
 		imap_bad(s, "IDLE takes no arguments");
 		return 0;
 	}
+	/* Idling before the sync reads the store: a commit the sync misses
+	 * finds the flag set and posts its change (imap_session_notify). */
+	atomic_store(&s->idling, true);
+	imap_sync_poll(s);
 	if (s->sel != NULL)
 		imap_sync(s, true);
 	buf_append_str(&s->out, "+ idling\r\n");
 	s->line_tag = xstrdup(s->tag);
 	s->line_fn = imap_idle_line;
 	s->frame_mode = IMAP_FRAME_LINE;
-	s->idling = true;
 	return 0;
 }

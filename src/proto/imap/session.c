@@ -165,6 +165,7 @@ static int imap_on_connect(struct net_conn *conn)
 	s->max_line = srv->set.limits.max_line;
 	buf_init(&s->out, NULL);
 	atomic_init(&s->change_posted, false);
+	atomic_init(&s->idling, false);
 	net_conn_set_ctx(conn, s);
 	net_conn_set_idle_timeout(conn, srv->set.preauth_timeout_s);
 	buf_printf(&s->out, "* OK [CAPABILITY %s] %s IMAP4rev1 server ready\r\n",
@@ -384,7 +385,7 @@ static void imap_change_job(struct net_conn *conn, void *arg)
 	atomic_store(&s->change_posted, false);
 	/* RFC 2177: while idling, changes are reported as they happen;
 	 * otherwise they wait for the next command. */
-	if (s->idling && s->sel != NULL) {
+	if (atomic_load(&s->idling) && s->sel != NULL) {
 		imap_sync(s, true);
 		imap_flush_out(s);
 		pool_clear(s->cmd_pool);
@@ -395,6 +396,10 @@ void imap_session_notify(void *ctx, const struct store_event *ev)
 {
 	struct imap_session *s = ctx;
 	(void)ev;
+	/* Outside IDLE the next command's sync finds the change (the
+	 * mailbox's commit count moved): posting would only cost a wake-up. */
+	if (!atomic_load(&s->idling))
+		return;
 	if (!atomic_exchange(&s->change_posted, true))
 		net_conn_post(s->conn, 0, imap_change_job, s, NULL);
 }
