@@ -4,8 +4,9 @@
  *
  * Layout: blobs/ab/cd/<64 hex digits>, temporary files in blobs/tmp/.
  * A blob is written to a temporary file and renamed into place; it is
- * made durable (store_blob_sync: fsync of the file and its directory, or
- * one syncfs for many) before any transaction commits, so a committed row
+ * made durable (store_blob_sync: fsync of the file and, where the
+ * filesystem needs it, of its directory; or one syncfs for many) before
+ * any transaction commits, so a committed row
  * never names a blob that a crash lost. Deferring the sync to the commit
  * lets a batch of deliveries share it (group commit). An existing file of
  * the wrong size (a blob torn by a power failure before any commit
@@ -63,11 +64,34 @@ static int fsync_dir(const char *path)
 
 static void pending_add(struct store *store, const char *path);
 
+bool store_blob_fs_orders_entries(const char *path)
+{
+	/* POSIX makes a new name durable only with an fsync of its directory.
+	 * These Linux filesystems do it with the file's fsync: ext4 (and ext2
+	 * and ext3, served by the ext4 driver) commits the journal transaction
+	 * holding the entry, or syncs new parents itself without a journal;
+	 * XFS forces its log past the entry; Btrfs logs the inode's new names
+	 * and commits for new directories. Anything else (NFS, FUSE, tmpfs,
+	 * ...) gets the directory fsyncs. */
+	struct statfs sf;
+	if (statfs(path, &sf) < 0)
+		return false;
+	switch ((unsigned long)sf.f_type) {
+	case 0xEF53UL:     /* EXT4_SUPER_MAGIC */
+	case 0x58465342UL: /* XFS_SUPER_MAGIC */
+	case 0x9123683EUL: /* BTRFS_SUPER_MAGIC */
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* mkdir whose new entry in parent is synced with the next commit. */
 static int mkdir_pending(struct store *store, const char *path, const char *parent)
 {
 	if (mkdir(path, 0750) == 0) {
-		pending_add(store, parent);
+		if (store->blob_sync_dirs)
+			pending_add(store, parent);
 		return 0;
 	}
 	return errno == EEXIST ? 0 : -1;
@@ -146,7 +170,7 @@ static uint32_t blob_sync_paths(struct store *store, char **paths, size_t n)
 			return ec;
 		}
 		close(fd);
-		if (is_dir)
+		if (is_dir || !store->blob_sync_dirs)
 			continue;
 		char dir[4096];
 		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
@@ -270,11 +294,12 @@ uint32_t store_blob_writer_finish(struct store_blob_writer **wp, struct store_bl
 		return ecSuccess;
 	}
 	uint32_t ec = ecSuccess;
-	if (blob_dirs(w->store, final) < 0) {
-		log_error(NULL, "store: blob: mkdir for %s: %s", final, strerror(errno));
-		ec = errno_ec(errno);
-	} else if (rename(w->tmp, final) < 0) {
-		log_error(NULL, "store: blob: rename to %s: %s", final, strerror(errno));
+	/* The directories exist for most blobs: made only when missing. */
+	int r = rename(w->tmp, final);
+	if (r < 0 && errno == ENOENT && blob_dirs(w->store, final) == 0)
+		r = rename(w->tmp, final);
+	if (r < 0) {
+		log_error(NULL, "store: blob: storing %s: %s", final, strerror(errno));
 		ec = errno_ec(errno);
 	} else {
 		pending_add(w->store, final);

@@ -34,6 +34,27 @@ uint32_t store_changes_state(struct store_mailbox *mb, uint64_t *state_r)
 	return ec;
 }
 
+uint32_t store_folders_state(struct store_mailbox *mb, uint64_t *state_r)
+{
+	struct rtx t;
+	uint32_t ec = store_rtx_begin(mb, &t);
+	if (ec != ecSuccess)
+		return ec;
+	/* Creating, changing, moving and deleting a folder each take a new
+	 * change number (a deletion's goes to its tombstone); message changes
+	 * leave folders.cn alone. */
+	sqlite3_stmt *st = store_db_prep(t.c, "SELECT max(coalesce((SELECT max(cn) FROM folders), 0),"
+					      " coalesce((SELECT max(cn) FROM folder_tombstones), 0))");
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*state_r = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		ec = store_db_ec(t.c, rc, "folders state");
+	sqlite3_reset(st);
+	store_rtx_end(&t);
+	return ec;
+}
+
 /* Items of the three kinds merged in change-number order, for the max
  * cut. */
 static int cmp_cn(const void *a, const void *b)
@@ -542,6 +563,27 @@ uint32_t store_imap_uid_to_mid(struct store_mailbox *mb, mapi_id_t fid_id, uint3
 	sqlite3_bind_int64(st, 2, uid);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*mid_r = store_id((uint64_t)sqlite3_column_int64(st, 0));
+	else
+		ec = ecNotFound;
+	sqlite3_reset(st);
+	if (ec == ecSuccess)
+		ec = store_acl_check(mb, t.c, store_gc(fid_id), frightsReadAny);
+	store_rtx_end(&t);
+	return ec;
+}
+
+uint32_t store_imap_mid_to_uid(struct store_mailbox *mb, mapi_id_t fid_id, mapi_id_t mid,
+	uint32_t *uid_r)
+{
+	struct rtx t;
+	uint32_t ec = store_rtx_begin(mb, &t);
+	if (ec != ecSuccess)
+		return ec;
+	sqlite3_stmt *st = store_db_prep(t.c, "SELECT uid FROM messages WHERE mid = ? AND fid = ?");
+	sqlite3_bind_int64(st, 1, (int64_t)store_gc(mid));
+	sqlite3_bind_int64(st, 2, (int64_t)store_gc(fid_id));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*uid_r = (uint32_t)sqlite3_column_int64(st, 0);
 	else
 		ec = ecNotFound;
 	sqlite3_reset(st);

@@ -78,6 +78,10 @@ uint32_t store_changes_hierarchy(struct store_mailbox *mb, mapi_id_t root, uint6
 	pool_t *pool, struct store_changes *out);
 /* The mailbox's current state (the last change number). */
 uint32_t store_changes_state(struct store_mailbox *mb, uint64_t *state_r);
+/* A number that changes whenever a folder is created, changed, moved or
+ * deleted, and not when messages change: for callers that cache the
+ * folder hierarchy. */
+uint32_t store_folders_state(struct store_mailbox *mb, uint64_t *state_r);
 /* Removes tombstones made before the FILETIME before (0: now minus the
  * [store] tombstone_days setting); syncs from states before the newest
  * removed one then get reset. The number removed goes to *n_r
@@ -145,5 +149,9 @@ uint32_t store_imap_vanished(struct store_mailbox *mb, mapi_id_t fid, uint64_t m
 /* The MID of a UID in fid: ecNotFound. */
 uint32_t store_imap_uid_to_mid(struct store_mailbox *mb, mapi_id_t fid, uint32_t uid,
 	mapi_id_t *mid_r);
+/* The UID of a message of fid by its MID (for APPENDUID after an import):
+ * ecNotFound. */
+uint32_t store_imap_mid_to_uid(struct store_mailbox *mb, mapi_id_t fid, mapi_id_t mid,
+	uint32_t *uid_r);
 
 #endif

@@ -83,6 +83,7 @@ int store_new(const struct store_settings *s, struct store **store_r, const char
 		store_free(&store);
 		return -1;
 	}
+	store->blob_sync_dirs = !store_blob_fs_orders_entries(store->blob_dir);
 	pthread_mutex_init(&store->lock, NULL);
 	pthread_mutex_init(&store->blob_lock, NULL);
 	pthread_mutex_init(&store->blob_sync_lock, NULL);

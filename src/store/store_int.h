@@ -74,6 +74,9 @@ struct store {
 	char *mbox_dir;
 	char *blob_dir;
 	char *blob_tmp_dir;
+	/* Whether a blob's new directory entries need an fsync of their
+	 * directory (store_blob_fs_orders_entries). */
+	bool blob_sync_dirs;
 	pthread_mutex_t lock; /* mailboxes */
 	struct hash *mailboxes; /* guid bytes -> struct mailbox * */
 	atomic_uint_fast64_t tmp_seq;
@@ -275,6 +278,9 @@ void store_problem_add(struct store_problems *probs, uint16_t index, uint32_t ta
 /* Loads a blob value into v (for a property whose value is in the blob store). */
 uint32_t store_blob_load(struct store *store, uint32_t tag, const struct store_blob_ref *ref,
 	pool_t *pool, union mapi_pvalue *v);
+/* True if the filesystem holding path makes a file's directory entries
+ * durable with the file's own fsync, so that no directory needs one. */
+bool store_blob_fs_orders_entries(const char *path);
 /* Makes every blob written so far durable; called before each commit. */
 uint32_t store_blob_sync(struct store *store);
 /* Refreshes a blob's time stamp before a transaction starts referencing it

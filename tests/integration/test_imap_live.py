@@ -199,3 +199,23 @@ def test_condstore_qresync_resync(imap_server):
     assert tagged.startswith("s6 OK") and not any("VANISHED" in ln for ln in lines)
     a.logout()
     c.close()
+
+
+def test_mailbox_names_follow_changes_elsewhere(imap_server):
+    """A session keeps its mailbox list between commands; a folder
+    created, renamed or deleted by another session is seen at once."""
+    h = imap_server
+    a = connect(h)
+    b = connect(h)
+    assert b.create("Projects")[0] == "OK"
+    assert a.append("Projects", None, None, message("p1"))[0] == "OK"
+    assert b.rename("Projects", "Archive2")[0] == "OK"
+    typ, data = a.append("Projects", None, None, message("p2"))
+    assert typ == "NO" and b"TRYCREATE" in data[0], data
+    assert a.append("Archive2", None, None, message("p3"))[0] == "OK"
+    assert a.status("Archive2", "(MESSAGES)")[1][0].endswith(b"(MESSAGES 2)")
+    assert b.delete("Archive2")[0] == "OK"
+    typ, data = a.append("Archive2", None, None, message("p4"))
+    assert typ == "NO" and b"TRYCREATE" in data[0], data
+    a.logout()
+    b.logout()

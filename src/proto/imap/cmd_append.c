@@ -101,20 +101,10 @@ static uint32_t append_store(struct imap_session *s, mapi_id_t fid, const struct
 	uint32_t ec = store_message_import(s->mb, fid, it->m, &it->ref, 0, &mid);
 	if (ec != ecSuccess)
 		return ec;
-	/* Its UID: the folder's newest messages (UIDs only grow). */
-	struct store_imap_folder st;
-	ec = store_imap_folder(s->mb, fid, &st);
-	struct store_imap_msg *v = NULL;
-	uint32_t nv = 0;
-	if (ec == ecSuccess)
-		ec = store_imap_list(s->mb, fid, st.uidnext > 16 ? st.uidnext - 16 : 1, 0, 0,
-			s->cmd_pool, &v, &nv);
 	*uid_r = 0;
-	for (uint32_t i = 0; ec == ecSuccess && i < nv; i++)
-		if (v[i].mid == mid)
-			*uid_r = v[i].uid;
-	if (ec == ecSuccess && *uid_r == 0)
-		ec = ecError;
+	ec = store_imap_mid_to_uid(s->mb, fid, mid, uid_r);
+	if (ec == ecNotFound)
+		ec = ecError; /* just saved in this transaction */
 	uint32_t rest = it->flags & ~(STORE_IMAP_SEEN | STORE_IMAP_DRAFT);
 	if (ec == ecSuccess && (rest != 0 || it->nkw > 0)) {
 		uint32_t *modified, nmod;
@@ -195,6 +185,7 @@ int imap_cmd_append(struct imap_session *s, struct imap_arg *args)
 		batch = store_batch_new(s->srv->store, STORE_DURABILITY_DEFAULT);
 		ec = store_batch_join(batch, s->mb);
 	}
+	uint64_t commits = store_mailbox_commits(s->mb);
 	for (size_t i = 0; i < n && ec == ecSuccess; i++)
 		ec = append_store(s, fid, &items[i], &uids[i]);
 	if (ec == ecSuccess)
@@ -205,6 +196,10 @@ int imap_cmd_append(struct imap_session *s, struct imap_arg *args)
 		imap_no_ec(s, ec, "APPEND");
 		return 0;
 	}
+	/* Into another folder than the selected one: nothing in the view
+	 * changed (the batch committed once, on this one mailbox). */
+	if (s->sel != NULL && s->sel->fid != fid)
+		imap_sync_own_commit(s, commits);
 	/* UIDs are given in order, so they ascend (RFC 4315 uid-set). */
 	struct buf *set = buf_new(s->cmd_pool, 32);
 	imap_write_uidset(set, uids, (uint32_t)n);

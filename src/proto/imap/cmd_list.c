@@ -11,6 +11,7 @@
 #include "core/base64.h"
 #include "core/str.h"
 #include "core/utf.h"
+#include "core/xalloc.h"
 #include "mapi/errors.h"
 #include "mapi/propval.h"
 #include "mapi/proptags.h"
@@ -197,8 +198,8 @@ static int mbox_cmp(const void *a, const void *b)
 	}
 }
 
-/* Every visible mail folder with its IMAP path. */
-static uint32_t imap_mailboxes(struct imap_session *s, struct mbox **list_r, uint32_t *count_r)
+/* Every visible mail folder with its IMAP path, read from the store. */
+static uint32_t mailboxes_read(struct imap_session *s, struct mbox **list_r, uint32_t *count_r)
 {
 	mapi_id_t ipm = store_mailbox_special_fid(s->mb, STORE_SPECIAL_IPM_SUBTREE);
 	struct store_table *t;
@@ -289,6 +290,59 @@ static uint32_t imap_mailboxes(struct imap_session *s, struct mbox **list_r, uin
 	qsort(list, k, sizeof(*list), mbox_cmp);
 	*list_r = list;
 	*count_r = k;
+	return ecSuccess;
+}
+
+/* The list of the last read, kept while the hierarchy's state is the
+ * same: APPEND, SELECT, STATUS, COPY and LIST would otherwise read the
+ * whole hierarchy for every command. */
+struct imap_mbox_cache {
+	pool_t *pool;
+	uint64_t state;
+	struct mbox *list;
+	uint32_t n;
+};
+
+void imap_mailbox_cache_free(struct imap_session *s)
+{
+	if (s->mboxes == NULL)
+		return;
+	pool_free(&s->mboxes->pool);
+	free(s->mboxes);
+	s->mboxes = NULL;
+}
+
+/* Every visible mail folder with its IMAP path, valid until the end of
+ * the command. */
+static uint32_t imap_mailboxes(struct imap_session *s, struct mbox **list_r, uint32_t *count_r)
+{
+	/* Only the owner's list is cached: a delegate's also depends on
+	 * group memberships in the directory, which the state misses. */
+	uint64_t state = 0;
+	bool cacheable = store_mailbox_is_owner(s->mb) &&
+		store_folders_state(s->mb, &state) == ecSuccess;
+	struct imap_mbox_cache *c = s->mboxes;
+	if (cacheable && c != NULL && c->state == state) {
+		*list_r = c->list;
+		*count_r = c->n;
+		return ecSuccess;
+	}
+	imap_mailbox_cache_free(s);
+	uint32_t ec = mailboxes_read(s, list_r, count_r);
+	if (ec != ecSuccess || !cacheable)
+		return ec;
+	c = xcalloc(1, sizeof(*c));
+	c->pool = pool_new("imap-mailboxes", 0);
+	c->state = state;
+	c->n = *count_r;
+	c->list = pool_calloc(c->pool, c->n ? c->n : 1, sizeof(*c->list));
+	for (uint32_t i = 0; i < c->n; i++) {
+		const struct mbox *m = &(*list_r)[i];
+		c->list[i] = *m;
+		c->list[i].path = pool_strdup(c->pool, m->path);
+		/* special_use points at string literals. */
+	}
+	s->mboxes = c;
 	return ecSuccess;
 }
 

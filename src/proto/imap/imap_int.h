@@ -105,6 +105,9 @@ struct imap_session {
 
 	/* A store change was posted and not yet taken. */
 	atomic_bool change_posted;
+
+	/* The mailbox list as last read (cmd_list.c), NULL if none. */
+	struct imap_mbox_cache *mboxes;
 };
 
 /* --- The command table --- */
@@ -175,6 +178,8 @@ const char *imap_mutf7_encode(pool_t *pool, const char *s);
  * QRESYNC, known_modseq/known_uids may say what the client knows. */
 int imap_select(struct imap_session *s, mapi_id_t fid, const char *name, bool readonly,
 	struct imap_arg *qresync);
+/* Frees the session's cached mailbox list. */
+void imap_mailbox_cache_free(struct imap_session *s);
 /* Closes the selected mailbox (no expunge). */
 void imap_unselect(struct imap_session *s);
 /* Reports what changed in the store since the client last heard:

@@ -366,6 +366,7 @@ static void imap_on_close(struct net_conn *conn)
 	if (s == NULL)
 		return;
 	imap_unselect(s);
+	imap_mailbox_cache_free(s);
 	store_mailbox_close(&s->mb);
 	directory_ntlm_free(&s->ntlm);
 	imap_parser_deinit(&s->parser);
