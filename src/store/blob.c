@@ -40,16 +40,26 @@
 #include "core/xalloc.h"
 #include "store/store_int.h"
 
-void store_blob_path(struct store *store, const uint8_t sha[32], char *out, size_t outlen)
+/* "ab/cd/<64 hex digits>": the path below blob_dir. */
+#define BLOB_REL_LEN (2 + 1 + 2 + 1 + 64)
+static void blob_rel_path(const uint8_t sha[32], char out[BLOB_REL_LEN + 1])
 {
 	static const char hx[] = "0123456789abcdef";
-	char h[65];
+	char *h = out + 6;
 	for (int i = 0; i < 32; i++) {
 		h[2 * i] = hx[sha[i] >> 4];
 		h[2 * i + 1] = hx[sha[i] & 15];
 	}
 	h[64] = '\0';
-	snprintf(out, outlen, "%s/%.2s/%.2s/%s", store->blob_dir, h, h + 2, h);
+	out[0] = h[0], out[1] = h[1], out[2] = '/';
+	out[3] = h[2], out[4] = h[3], out[5] = '/';
+}
+
+void store_blob_path(struct store *store, const uint8_t sha[32], char *out, size_t outlen)
+{
+	char rel[BLOB_REL_LEN + 1];
+	blob_rel_path(sha, rel);
+	snprintf(out, outlen, "%s/%s", store->blob_dir, rel);
 }
 
 static int fsync_dir(const char *path)
@@ -351,9 +361,12 @@ uint32_t store_blob_pin(struct store *store, const struct store_blob_ref *ref)
 
 uint32_t store_blob_open_fd(struct store *store, const struct store_blob_ref *ref, int *fd_r)
 {
-	char final[4096];
-	store_blob_path(store, ref->sha256, final, sizeof(final));
-	int fd = open(final, O_RDONLY | O_CLOEXEC);
+	/* Relative to the blob directory: the kernel walks three names
+	 * instead of the whole data directory path (a full-message FETCH
+	 * opens one blob per message). */
+	char rel[BLOB_REL_LEN + 1];
+	blob_rel_path(ref->sha256, rel);
+	int fd = openat(store->blob_dir_fd, rel, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno_ec(errno);
 	*fd_r = fd;

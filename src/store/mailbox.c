@@ -70,6 +70,7 @@ int store_new(const struct store_settings *s, struct store **store_r, const char
 		return -1;
 	}
 	struct store *store = xcalloc(1, sizeof(*store));
+	store->blob_dir_fd = -1;
 	store->set = *s;
 	store->data_dir = xstrdup(s->data_dir);
 	store->set.data_dir = store->data_dir;
@@ -84,6 +85,14 @@ int store_new(const struct store_settings *s, struct store **store_r, const char
 		return -1;
 	}
 	store->blob_sync_dirs = !store_blob_fs_orders_entries(store->blob_dir);
+	store->blob_dir_fd = open(store->blob_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (store->blob_dir_fd < 0) {
+		static __thread char msg[512];
+		snprintf(msg, sizeof(msg), "%s: %s", store->blob_dir, strerror(errno));
+		*error_r = msg;
+		store_free(&store);
+		return -1;
+	}
 	pthread_mutex_init(&store->lock, NULL);
 	pthread_mutex_init(&store->blob_lock, NULL);
 	pthread_mutex_init(&store->blob_sync_lock, NULL);
@@ -116,6 +125,8 @@ void store_free(struct store **sp)
 		pthread_mutex_destroy(&store->blob_lock);
 		pthread_mutex_destroy(&store->blob_sync_lock);
 	}
+	if (store->blob_dir_fd >= 0)
+		close(store->blob_dir_fd);
 	free(store->mbox_dir);
 	free(store->blob_dir);
 	free(store->blob_tmp_dir);

@@ -73,6 +73,7 @@ struct store {
 	char *data_dir;
 	char *mbox_dir;
 	char *blob_dir;
+	int blob_dir_fd; /* blob_dir, for short relative lookups (O_PATH) */
 	char *blob_tmp_dir;
 	/* Whether a blob's new directory entries need an fsync of their
 	 * directory (store_blob_fs_orders_entries). */

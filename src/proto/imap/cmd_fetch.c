@@ -493,6 +493,17 @@ static int write_section(struct imap_session *s, pool_t *mp, const struct fetch_
 {
 	const unsigned char *base = mm->p ? mm->p : (const unsigned char *)"";
 	size_t start = 0, end = mm->len;
+	if (it->path[0] == '\0' && it->sk == MIME_SECTION_ALL && it->what == SEC_PLAIN &&
+		!mm->header_only) {
+		/* BODY[], BINARY[], RFC822: the whole message as stored, no
+		 * structure needed (most clients' full-message download). */
+		if (it->kind == F_BINARY_SIZE) {
+			buf_printf(&s->out, "%s %zu", it->name, mm->len);
+			return 0;
+		}
+		bool nul = (it->kind == F_BINARY) && memchr(base, '\0', mm->len) != NULL;
+		return write_literal(s, it, base, mm->len, nul);
+	}
 	const struct mime_part *part = NULL;
 	struct mime_part *root = mime_root(mp, mm);
 	if (mime_struct_section(root, it->path, it->sk, &start, &end, &part) < 0) {
