@@ -428,6 +428,15 @@ def test_fetch_structure_parts_and_binary(imap_server):
     assert b"BINARY[2] ~{4}\x00\x01\x02\x03" in flat
     assert b"BINARY.SIZE[2] 4" in flat
     assert b"BINARY[1] {12}hello\r\nworld" in flat
+    # The whole message: as stored, undecoded, with its exact size.
+    stored = part("")
+    typ, data = m.fetch("1", "(BINARY.PEEK[] BINARY.SIZE[] RFC822.SIZE)")
+    flat = b"".join(x if isinstance(x, bytes) else x[0] + x[1] for x in data)
+    assert b"BINARY[] {%d}" % len(stored) + stored in flat
+    assert b"BINARY.SIZE[] %d" % len(stored) in flat
+    assert b"RFC822.SIZE %d" % len(stored) in flat
+    typ, data = m.fetch("1", "(BINARY.PEEK[]<10.20>)")
+    assert data[0][1] == stored[10:30]
     # FETCH macros.
     typ, data = m.fetch("1", "ALL")
     assert b"ENVELOPE" in data[0] and b"RFC822.SIZE" in data[0]
