@@ -62,17 +62,20 @@ void store_blob_path(struct store *store, const uint8_t sha[32], char *out, size
 	snprintf(out, outlen, "%s/%s", store->blob_dir, rel);
 }
 
-static int fsync_dir(const char *path)
+/* fsync of a file or directory named relative to the blob directory. */
+static int fsync_rel(struct store *store, const char *rel, bool is_dir)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(store->blob_dir_fd, rel, O_RDONLY | O_CLOEXEC | (is_dir ? O_DIRECTORY : 0));
 	if (fd < 0)
 		return -1;
 	int r = fsync(fd);
+	int e = errno;
 	close(fd);
+	errno = e;
 	return r;
 }
 
-static void pending_add(struct store *store, const char *path);
+static void pending_add(struct store *store, const char *rel, bool is_dir);
 
 bool store_blob_fs_orders_entries(const char *path)
 {
@@ -96,25 +99,27 @@ bool store_blob_fs_orders_entries(const char *path)
 	}
 }
 
-/* mkdir whose new entry in parent is synced with the next commit. */
-static int mkdir_pending(struct store *store, const char *path, const char *parent)
+/* mkdir (relative) whose new entry in parent is synced with the next
+ * commit. */
+static int mkdir_pending(struct store *store, const char *rel, const char *parent)
 {
-	if (mkdir(path, 0750) == 0) {
+	if (mkdirat(store->blob_dir_fd, rel, 0750) == 0) {
 		if (store->blob_sync_dirs)
-			pending_add(store, parent);
+			pending_add(store, parent, true);
 		return 0;
 	}
 	return errno == EEXIST ? 0 : -1;
 }
 
-/* Creates blobs/ab/cd for a final path. */
-static int blob_dirs(struct store *store, const char *final)
+/* Creates ab/ and ab/cd/ for a blob's relative path. */
+static int blob_dirs(struct store *store, const char *rel)
 {
-	size_t base = strlen(store->blob_dir);
-	char d1[4096], d2[4096];
-	snprintf(d1, sizeof(d1), "%.*s", (int)(base + 3), final);
-	snprintf(d2, sizeof(d2), "%.*s", (int)(base + 6), final);
-	if (mkdir_pending(store, d1, store->blob_dir) < 0)
+	char d1[3], d2[6];
+	memcpy(d1, rel, 2);
+	d1[2] = '\0';
+	memcpy(d2, rel, 5);
+	d2[5] = '\0';
+	if (mkdir_pending(store, d1, ".") < 0)
 		return -1;
 	return mkdir_pending(store, d2, d1);
 }
@@ -128,26 +133,28 @@ static uint32_t errno_ec(int e)
 	return ecError;
 }
 
-/* Refreshes an existing blob's time stamp; false if there is none of
- * that size. */
-static bool blob_touch(const char *path, uint64_t size)
+/* Refreshes an existing blob's time stamp (rel: its relative path);
+ * false if there is none of that size. */
+static bool blob_touch(struct store *store, const char *rel, uint64_t size)
 {
 	struct stat sb;
-	if (stat(path, &sb) < 0)
+	if (fstatat(store->blob_dir_fd, rel, &sb, 0) < 0)
 		return false;
 	if ((uint64_t)sb.st_size != size) {
 		errno = ENOENT;
 		return false;
 	}
-	return utimensat(AT_FDCWD, path, NULL, 0) == 0;
+	return utimensat(store->blob_dir_fd, rel, NULL, 0) == 0;
 }
 
 /* Blob files renamed into place, and directories with new entries, not
- * yet known to be on disk. */
-static void pending_add(struct store *store, const char *path)
+ * yet known to be on disk: "f" or "d" and the path relative to the blob
+ * directory. */
+static void pending_add(struct store *store, const char *rel, bool is_dir)
 {
+	char *e = xasprintf("%c%s", is_dir ? 'd' : 'f', rel);
 	pthread_mutex_lock(&store->blob_lock);
-	array_push(&store->blob_pending, xstrdup(path));
+	array_push(&store->blob_pending, e);
 	pthread_mutex_unlock(&store->blob_lock);
 }
 
@@ -168,24 +175,20 @@ static uint32_t blob_sync_paths(struct store *store, char **paths, size_t n)
 		return ec;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *path = paths[i];
-		struct stat sb;
-		bool is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-		int fd = open(path, O_RDONLY | O_CLOEXEC | (is_dir ? O_DIRECTORY : 0));
-		if (fd < 0 || fsync(fd) < 0) {
-			log_error(NULL, "store: blob: fsync %s: %s", path, strerror(errno));
-			uint32_t ec = errno_ec(errno);
-			if (fd >= 0)
-				close(fd);
-			return ec;
+		bool is_dir = paths[i][0] == 'd';
+		const char *rel = paths[i] + 1;
+		if (fsync_rel(store, rel, is_dir) < 0) {
+			log_error(NULL, "store: blob: fsync %s/%s: %s", store->blob_dir, rel,
+				strerror(errno));
+			return errno_ec(errno);
 		}
-		close(fd);
 		if (is_dir || !store->blob_sync_dirs)
 			continue;
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
-		if (fsync_dir(dir) < 0) {
-			log_error(NULL, "store: blob: fsync %s: %s", dir, strerror(errno));
+		char dir[BLOB_REL_LEN + 1];
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(rel, '/') - rel), rel);
+		if (fsync_rel(store, dir, true) < 0) {
+			log_error(NULL, "store: blob: fsync %s/%s: %s", store->blob_dir, dir,
+				strerror(errno));
 			return errno_ec(errno);
 		}
 	}
@@ -228,7 +231,7 @@ uint32_t store_blob_sync(struct store *store)
 struct store_blob_writer {
 	struct store *store;
 	int fd;
-	char tmp[4096];
+	char tmp[64]; /* relative to the blob directory: tmp/... */
 	EVP_MD_CTX *md;
 	uint64_t size;
 };
@@ -238,13 +241,13 @@ struct store_blob_writer *store_blob_writer_new(struct store *store, const char 
 	struct store_blob_writer *w = xcalloc(1, sizeof(*w));
 	w->store = store;
 	uint64_t seq = atomic_fetch_add(&store->tmp_seq, 1);
-	snprintf(w->tmp, sizeof(w->tmp), "%s/%ld-%llu.tmp", store->blob_tmp_dir, (long)getpid(),
+	snprintf(w->tmp, sizeof(w->tmp), "tmp/%ld-%llu.tmp", (long)getpid(),
 		(unsigned long long)seq);
-	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	w->fd = openat(store->blob_dir_fd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (w->fd < 0) {
 		if (error_r != NULL)
 			*error_r = strerror(errno);
-		log_error(NULL, "store: blob: %s: %s", w->tmp, strerror(errno));
+		log_error(NULL, "store: blob: %s/%s: %s", store->blob_dir, w->tmp, strerror(errno));
 		free(w);
 		return NULL;
 	}
@@ -263,7 +266,8 @@ uint32_t store_blob_writer_write(struct store_blob_writer *w, const void *p, siz
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			log_error(NULL, "store: blob: write %s: %s", w->tmp, strerror(errno));
+			log_error(NULL, "store: blob: write %s/%s: %s", w->store->blob_dir, w->tmp,
+				strerror(errno));
 			return errno_ec(errno);
 		}
 		b += r;
@@ -285,7 +289,7 @@ void store_blob_writer_abort(struct store_blob_writer **wp)
 		return;
 	*wp = NULL;
 	close(w->fd);
-	unlink(w->tmp);
+	unlinkat(w->store->blob_dir_fd, w->tmp, 0);
 	EVP_MD_CTX_free(w->md);
 	free(w);
 }
@@ -296,28 +300,30 @@ uint32_t store_blob_writer_finish(struct store_blob_writer **wp, struct store_bl
 	unsigned int mdlen = 0;
 	EVP_DigestFinal_ex(w->md, ref_r->sha256, &mdlen);
 	ref_r->size = w->size;
-	char final[4096];
-	store_blob_path(w->store, ref_r->sha256, final, sizeof(final));
+	struct store *store = w->store;
+	char rel[BLOB_REL_LEN + 1];
+	blob_rel_path(ref_r->sha256, rel);
 	/* Same content already stored: refresh its time stamp and drop ours. */
-	if (blob_touch(final, w->size)) {
+	if (blob_touch(store, rel, w->size)) {
 		store_blob_writer_abort(wp);
 		return ecSuccess;
 	}
 	uint32_t ec = ecSuccess;
 	/* The directories exist for most blobs: made only when missing. */
-	int r = rename(w->tmp, final);
-	if (r < 0 && errno == ENOENT && blob_dirs(w->store, final) == 0)
-		r = rename(w->tmp, final);
+	int fd = store->blob_dir_fd;
+	int r = renameat(fd, w->tmp, fd, rel);
+	if (r < 0 && errno == ENOENT && blob_dirs(store, rel) == 0)
+		r = renameat(fd, w->tmp, fd, rel);
 	if (r < 0) {
-		log_error(NULL, "store: blob: storing %s: %s", final, strerror(errno));
+		log_error(NULL, "store: blob: storing %s/%s: %s", store->blob_dir, rel, strerror(errno));
 		ec = errno_ec(errno);
 	} else {
-		pending_add(w->store, final);
+		pending_add(store, rel, false);
 		w->tmp[0] = '\0'; /* nothing left to unlink */
 	}
 	close(w->fd);
 	if (w->tmp[0] != '\0')
-		unlink(w->tmp);
+		unlinkat(fd, w->tmp, 0);
 	EVP_MD_CTX_free(w->md);
 	free(w);
 	*wp = NULL;
@@ -332,9 +338,9 @@ uint32_t store_blob_put(struct store *store, const void *data, size_t len,
 	unsigned int mdlen = 0;
 	EVP_Digest(data, len, ref_r->sha256, &mdlen, EVP_sha256(), NULL);
 	ref_r->size = len;
-	char final[4096];
-	store_blob_path(store, ref_r->sha256, final, sizeof(final));
-	if (blob_touch(final, len))
+	char rel[BLOB_REL_LEN + 1];
+	blob_rel_path(ref_r->sha256, rel);
+	if (blob_touch(store, rel, len))
 		return ecSuccess;
 	struct store_blob_writer *w = store_blob_writer_new(store, NULL);
 	if (w == NULL)
@@ -349,13 +355,13 @@ uint32_t store_blob_put(struct store *store, const void *data, size_t len,
 
 uint32_t store_blob_pin(struct store *store, const struct store_blob_ref *ref)
 {
-	char final[4096];
-	store_blob_path(store, ref->sha256, final, sizeof(final));
-	if (blob_touch(final, ref->size))
+	char rel[BLOB_REL_LEN + 1];
+	blob_rel_path(ref->sha256, rel);
+	if (blob_touch(store, rel, ref->size))
 		return ecSuccess;
 	int e = errno;
 	if (e != ENOENT)
-		log_error(NULL, "store: blob %s: %s", final, strerror(e));
+		log_error(NULL, "store: blob %s/%s: %s", store->blob_dir, rel, strerror(e));
 	return errno_ec(e);
 }
 
