@@ -12,6 +12,7 @@
 #include "convert/convert.h"
 #include "core/log.h"
 #include "hermod_version.h"
+#include "store/store.h"
 
 /* Generated from the list in meson.build: extern declarations and the
  * table of commands. */
@@ -100,6 +101,7 @@ const struct cmd cmd_version = {"version", "version", "print the version", cmd_v
 
 int main(int argc, char **argv)
 {
+	store_process_init();
 	struct cmd_ctx ctx = {.argv0 = argv[0]};
 	int i = 1;
 	while (i < argc && argv[i][0] == '-') {

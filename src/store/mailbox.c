@@ -63,6 +63,12 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+void store_process_init(void)
+{
+	/* SQLITE_MISUSE after sqlite3_initialize: nothing to undo then. */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_new(const struct store_settings *s, struct store **store_r, const char **error_r)
 {
 	if (sqlite3_threadsafe() == 0) {

@@ -82,6 +82,12 @@ struct store_settings {
 
 void store_settings_default(struct store_settings *s);
 
+/* Process-wide SQLite settings, for the daemon's and the tools' start
+ * (before any thread or database): SQLite's allocation statistics off, so
+ * that its allocator takes no global lock (every thread's queries
+ * serialised on it). Harmless if SQLite was already initialised. */
+void store_process_init(void);
+
 /* Creates the store over s->data_dir (creating mailboxes/ and blobs/ if
  * needed). s is copied (data_dir too). Returns 0, or -1 with *error_r set
  * (static or owned by nothing: valid until the next call in this thread). */
