@@ -3,14 +3,18 @@
  * local recipients).
  *
  * Layout: blobs/ab/cd/<64 hex digits>, temporary files in blobs/tmp/.
- * A blob is written to a temporary file and renamed into place; it is
- * made durable (store_blob_sync: fsync of the file and, where the
- * filesystem needs it, of its directory; or one syncfs for many) before
- * any transaction commits, so a committed row
- * never names a blob that a crash lost. Deferring the sync to the commit
- * lets a batch of deliveries share it (group commit). An existing file of
- * the wrong size (a blob torn by a power failure before any commit
- * referenced it) is written again.
+ * A committed row never names a blob that a crash lost:
+ * - the writer renames its temporary file into place and fsyncs it on its
+ *   own thread (writers sync in parallel; a commit waits for no other
+ *   session's blob), before it returns the reference;
+ * - where the filesystem needs it (store_blob_fs_orders_entries), the
+ *   directories with new entries are synced before the next commit
+ *   (store_blob_sync; one syncfs for many);
+ * - a writer that finds its blob already there while another writer of
+ *   the same content is between its rename and its fsync (the "in
+ *   flight" set) fsyncs the file itself.
+ * An existing file of the wrong size (a blob torn by a power failure
+ * before any commit referenced it) is written again.
  *
  * Garbage collection (store_blob_gc) is mark and sweep with a grace
  * period, safe against concurrent writers in this process or another:
@@ -75,7 +79,7 @@ static int fsync_rel(struct store *store, const char *rel, bool is_dir)
 	return r;
 }
 
-static void pending_add(struct store *store, const char *rel, bool is_dir);
+static void pending_add(struct store *store, const char *rel);
 
 bool store_blob_fs_orders_entries(const char *path)
 {
@@ -105,7 +109,7 @@ static int mkdir_pending(struct store *store, const char *rel, const char *paren
 {
 	if (mkdirat(store->blob_dir_fd, rel, 0750) == 0) {
 		if (store->blob_sync_dirs)
-			pending_add(store, parent, true);
+			pending_add(store, parent);
 		return 0;
 	}
 	return errno == EEXIST ? 0 : -1;
@@ -147,19 +151,18 @@ static bool blob_touch(struct store *store, const char *rel, uint64_t size)
 	return utimensat(store->blob_dir_fd, rel, NULL, 0) == 0;
 }
 
-/* Blob files renamed into place, and directories with new entries, not
- * yet known to be on disk: "f" or "d" and the path relative to the blob
- * directory. */
-static void pending_add(struct store *store, const char *rel, bool is_dir)
+/* Directories with new entries not yet known to be on disk (relative to
+ * the blob directory; only where the filesystem needs directory
+ * fsyncs). */
+static void pending_add(struct store *store, const char *rel)
 {
-	char *e = xasprintf("%c%s", is_dir ? 'd' : 'f', rel);
+	char *e = xstrdup(rel);
 	pthread_mutex_lock(&store->blob_lock);
 	array_push(&store->blob_pending, e);
 	pthread_mutex_unlock(&store->blob_lock);
 }
 
-/* fsync of each path, and of the directory holding each file (its new
- * entry). 0 or an error code. */
+/* fsync of each directory. 0 or an error code. */
 static uint32_t blob_sync_paths(struct store *store, char **paths, size_t n)
 {
 	if (n > 8) {
@@ -175,19 +178,8 @@ static uint32_t blob_sync_paths(struct store *store, char **paths, size_t n)
 		return ec;
 	}
 	for (size_t i = 0; i < n; i++) {
-		bool is_dir = paths[i][0] == 'd';
-		const char *rel = paths[i] + 1;
-		if (fsync_rel(store, rel, is_dir) < 0) {
-			log_error(NULL, "store: blob: fsync %s/%s: %s", store->blob_dir, rel,
-				strerror(errno));
-			return errno_ec(errno);
-		}
-		if (is_dir || !store->blob_sync_dirs)
-			continue;
-		char dir[BLOB_REL_LEN + 1];
-		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(rel, '/') - rel), rel);
-		if (fsync_rel(store, dir, true) < 0) {
-			log_error(NULL, "store: blob: fsync %s/%s: %s", store->blob_dir, dir,
+		if (fsync_rel(store, paths[i], true) < 0) {
+			log_error(NULL, "store: blob: fsync %s/%s: %s", store->blob_dir, paths[i],
 				strerror(errno));
 			return errno_ec(errno);
 		}
@@ -226,6 +218,59 @@ uint32_t store_blob_sync(struct store *store)
 	free(paths);
 	pthread_mutex_unlock(&store->blob_sync_lock);
 	return ec;
+}
+
+/* Blobs renamed into place whose writer has not fsynced them yet: name ->
+ * number of such writers (1 but for filesystems without
+ * RENAME_NOREPLACE). */
+static void inflight_begin(struct store *store, const char *rel)
+{
+	pthread_mutex_lock(&store->blob_lock);
+	uintptr_t n = (uintptr_t)hash_get(store->blob_inflight, rel, BLOB_REL_LEN, NULL);
+	hash_put(store->blob_inflight, rel, BLOB_REL_LEN, (void *)(n + 1), NULL);
+	pthread_mutex_unlock(&store->blob_lock);
+}
+
+static void inflight_end(struct store *store, const char *rel)
+{
+	pthread_mutex_lock(&store->blob_lock);
+	uintptr_t n = (uintptr_t)hash_get(store->blob_inflight, rel, BLOB_REL_LEN, NULL);
+	if (n > 1)
+		hash_put(store->blob_inflight, rel, BLOB_REL_LEN, (void *)(n - 1), NULL);
+	else
+		hash_del(store->blob_inflight, rel, BLOB_REL_LEN, NULL);
+	pthread_mutex_unlock(&store->blob_lock);
+}
+
+/* An existing blob about to be referenced: durable already unless a
+ * writer is between its rename and its fsync; then synced here. */
+static uint32_t blob_synced(struct store *store, const char *rel)
+{
+	pthread_mutex_lock(&store->blob_lock);
+	bool busy = hash_get(store->blob_inflight, rel, BLOB_REL_LEN, NULL) != NULL;
+	pthread_mutex_unlock(&store->blob_lock);
+	if (busy && fsync_rel(store, rel, false) < 0) {
+		log_error(NULL, "store: blob: fsync %s/%s: %s", store->blob_dir, rel, strerror(errno));
+		return errno_ec(errno);
+	}
+	return ecSuccess;
+}
+
+/* After losing a rename race: the winner's file, refreshed and synced. */
+static uint32_t blob_existing(struct store *store, const char *rel, uint64_t size)
+{
+	if (!blob_touch(store, rel, size))
+		return errno_ec(errno);
+	return blob_synced(store, rel);
+}
+
+/* Renames tmp to rel unless rel exists (EEXIST). */
+static int rename_new(int dirfd, const char *tmp, const char *rel)
+{
+	int r = renameat2(dirfd, tmp, dirfd, rel, RENAME_NOREPLACE);
+	if (r < 0 && errno == EINVAL)
+		r = renameat(dirfd, tmp, dirfd, rel); /* no RENAME_NOREPLACE here */
+	return r;
 }
 
 struct store_blob_writer {
@@ -306,21 +351,43 @@ uint32_t store_blob_writer_finish(struct store_blob_writer **wp, struct store_bl
 	/* Same content already stored: refresh its time stamp and drop ours. */
 	if (blob_touch(store, rel, w->size)) {
 		store_blob_writer_abort(wp);
-		return ecSuccess;
+		return blob_synced(store, rel);
 	}
 	uint32_t ec = ecSuccess;
+	inflight_begin(store, rel);
 	/* The directories exist for most blobs: made only when missing. */
 	int fd = store->blob_dir_fd;
-	int r = renameat(fd, w->tmp, fd, rel);
+	int r = rename_new(fd, w->tmp, rel);
 	if (r < 0 && errno == ENOENT && blob_dirs(store, rel) == 0)
-		r = renameat(fd, w->tmp, fd, rel);
+		r = rename_new(fd, w->tmp, rel);
+	if (r < 0 && errno == EEXIST) {
+		/* Another writer of the same content got there first: its file
+		 * stays (one inode under the name, so its fsync counts). */
+		inflight_end(store, rel);
+		close(w->fd);
+		unlinkat(fd, w->tmp, 0);
+		EVP_MD_CTX_free(w->md);
+		free(w);
+		*wp = NULL;
+		return blob_existing(store, rel, ref_r->size);
+	}
 	if (r < 0) {
 		log_error(NULL, "store: blob: storing %s/%s: %s", store->blob_dir, rel, strerror(errno));
 		ec = errno_ec(errno);
 	} else {
-		pending_add(store, rel, false);
 		w->tmp[0] = '\0'; /* nothing left to unlink */
+		/* After the rename: where entries need no directory fsync, the
+		 * file's covers its new name too. */
+		if (fsync(w->fd) < 0) {
+			log_error(NULL, "store: blob: fsync %s/%s: %s", store->blob_dir, rel, strerror(errno));
+			ec = errno_ec(errno);
+		} else if (store->blob_sync_dirs) {
+			char dir[6];
+			snprintf(dir, sizeof(dir), "%.5s", rel);
+			pending_add(store, dir);
+		}
 	}
+	inflight_end(store, rel);
 	close(w->fd);
 	if (w->tmp[0] != '\0')
 		unlinkat(fd, w->tmp, 0);
@@ -341,7 +408,7 @@ uint32_t store_blob_put(struct store *store, const void *data, size_t len,
 	char rel[BLOB_REL_LEN + 1];
 	blob_rel_path(ref_r->sha256, rel);
 	if (blob_touch(store, rel, len))
-		return ecSuccess;
+		return blob_synced(store, rel);
 	struct store_blob_writer *w = store_blob_writer_new(store, NULL);
 	if (w == NULL)
 		return ecError;
@@ -358,7 +425,7 @@ uint32_t store_blob_pin(struct store *store, const struct store_blob_ref *ref)
 	char rel[BLOB_REL_LEN + 1];
 	blob_rel_path(ref->sha256, rel);
 	if (blob_touch(store, rel, ref->size))
-		return ecSuccess;
+		return blob_synced(store, rel);
 	int e = errno;
 	if (e != ENOENT)
 		log_error(NULL, "store: blob %s/%s: %s", store->blob_dir, rel, strerror(e));

@@ -103,6 +103,7 @@ int store_new(const struct store_settings *s, struct store **store_r, const char
 	pthread_mutex_init(&store->blob_lock, NULL);
 	pthread_mutex_init(&store->blob_sync_lock, NULL);
 	array_init(&store->blob_pending, NULL);
+	store->blob_inflight = hash_new(16);
 	store->mailboxes = hash_new(64);
 	*store_r = store;
 	return 0;
@@ -128,6 +129,7 @@ void store_free(struct store **sp)
 		/* Nothing committed refers to unsynced blobs; sync anyway. */
 		store_blob_sync(store);
 		array_free(&store->blob_pending);
+		hash_free(&store->blob_inflight);
 		pthread_mutex_destroy(&store->blob_lock);
 		pthread_mutex_destroy(&store->blob_sync_lock);
 	}

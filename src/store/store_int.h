@@ -81,8 +81,9 @@ struct store {
 	pthread_mutex_t lock; /* mailboxes */
 	struct hash *mailboxes; /* guid bytes -> struct mailbox * */
 	atomic_uint_fast64_t tmp_seq;
-	pthread_mutex_t blob_lock;  /* guards blob_pending only; never held across I/O */
-	ARRAY(char *) blob_pending; /* blob files written, not yet synced */
+	pthread_mutex_t blob_lock;  /* guards blob_pending and blob_inflight; never held across I/O */
+	ARRAY(char *) blob_pending; /* directories with new entries, not yet synced */
+	struct hash *blob_inflight; /* blobs renamed into place, not yet fsynced (blob.c) */
 	pthread_mutex_t blob_sync_lock; /* one store_blob_sync at a time */
 };
 

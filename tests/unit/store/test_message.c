@@ -4,12 +4,15 @@
 #include "store_test.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "core/buf.h"
 #include "mapi/propval.h"
 #include "store/ptags.h"
+#include "store/store_int.h"
 
 struct fx {
 	struct tstore *t;
@@ -592,6 +595,77 @@ static void test_mime_dedup(void **state)
 	store_mailbox_close(&bob);
 }
 
+static int count_tmp(const char *dir)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "find '%s/blobs/tmp' -type f | wc -l", dir);
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+	if (fscanf(p, "%d", &n) != 1)
+		n = -1;
+	pclose(p);
+	return n;
+}
+
+struct putter {
+	struct store *store;
+	int id;
+	uint32_t failures;
+};
+
+/* Puts 40 blobs: even ones the same for every thread, odd ones its own. */
+static void *putter_main(void *arg)
+{
+	struct putter *p = arg;
+	char data[64];
+	for (int i = 0; i < 40; i++) {
+		int n = snprintf(data, sizeof(data), "blob %d of %d", i, i % 2 ? p->id : -1);
+		struct store_blob_ref ref;
+		struct buf b;
+		buf_init(&b, NULL);
+		if (store_blob_put(p->store, data, (size_t)n, &ref) != ecSuccess ||
+			store_blob_read(p->store, &ref, 0, (size_t)n, &b) != ecSuccess ||
+			b.len != (size_t)n || memcmp(b.data, data, (size_t)n) != 0)
+			p->failures++;
+		buf_deinit(&b);
+	}
+	return NULL;
+}
+
+static void test_blob_writers_race(void **state)
+{
+	struct fx *f = *state;
+	int before = count_blobs(f->t->dir);
+	/* Two writers of the same content, the second finishing after the
+	 * first renamed its file into place: one blob, both references. */
+	const char *data = "same content from two writers";
+	struct store_blob_writer *a = store_blob_writer_new(f->t->store, NULL);
+	struct store_blob_writer *b = store_blob_writer_new(f->t->store, NULL);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ok(store_blob_writer_write(a, data, strlen(data)));
+	assert_ok(store_blob_writer_write(b, data, strlen(data)));
+	struct store_blob_ref ra, rb;
+	assert_ok(store_blob_writer_finish(&a, &ra));
+	assert_ok(store_blob_writer_finish(&b, &rb));
+	assert_memory_equal(ra.sha256, rb.sha256, 32);
+	assert_int_equal(count_blobs(f->t->dir), before + 1);
+	assert_int_equal(count_tmp(f->t->dir), 0);
+	/* Eight threads racing on shared and private contents. */
+	pthread_t th[8];
+	struct putter p[8];
+	for (int i = 0; i < 8; i++) {
+		p[i] = (struct putter){f->t->store, i, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, putter_main, &p[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(p[i].failures, 0);
+	}
+	assert_int_equal(count_blobs(f->t->dir), before + 1 + 20 + 8 * 20);
+	assert_int_equal(count_tmp(f->t->dir), 0);
+}
+
 static void test_read_move_copy_delete(void **state)
 {
 	struct fx *f = *state;
@@ -740,6 +814,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_streams_and_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mime_dedup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blob_writers_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_move_copy_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fai, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
