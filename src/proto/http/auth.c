@@ -75,6 +75,20 @@ static struct directory_user *http_user_copy(pool_t *pool, const struct director
 	return c;
 }
 
+/* A login that could not be decided: throttled (429) or the directory
+ * failing (503), each with the Retry-After a client should honour. */
+static void auth_unavailable(struct http_request *req, enum directory_auth_result r,
+	const char *error)
+{
+	bool throttled = r == DIRECTORY_AUTH_THROTTLED;
+	if (throttled)
+		log_info(&req->log, "http: login throttled: %s", error != NULL ? error : "");
+	else
+		log_error(&req->log, "http: authentication error: %s", error != NULL ? error : "");
+	http_response_header(req, "Retry-After", throttled ? "60" : "10");
+	http_response_error(req, throttled ? 429 : 503, false);
+}
+
 static int http_auth_basic(struct http_request *req, const char *cred)
 {
 	struct http_conn *hc = req->hc;
@@ -130,14 +144,8 @@ static int http_auth_basic(struct http_request *req, const char *cred)
 		log_info(&req->log, "http: Basic login %s", user->address);
 		return 1;
 	case DIRECTORY_AUTH_THROTTLED:
-		log_info(&req->log, "http: login throttled: %s", error != NULL ? error : "");
-		http_response_header(req, "Retry-After", "60");
-		http_response_error(req, 429, false);
-		return 0;
 	case DIRECTORY_AUTH_ERROR:
-		log_error(&req->log, "http: authentication error: %s", error != NULL ? error : "");
-		http_response_header(req, "Retry-After", "10");
-		http_response_error(req, 503, false);
+		auth_unavailable(req, r, error);
 		return 0;
 	default:
 		log_info(&req->log, "http: login failed (%s): %s", directory_auth_result_name(r),
@@ -235,14 +243,8 @@ static int http_auth_ntlm(struct http_request *req, const char *cred, size_t sch
 		log_info(&req->log, "http: NTLM login %s", user->address);
 		return 1;
 	case DIRECTORY_AUTH_THROTTLED:
-		log_info(&req->log, "http: login throttled: %s", error != NULL ? error : "");
-		http_response_header(req, "Retry-After", "60");
-		http_response_error(req, 429, false);
-		return 0;
 	case DIRECTORY_AUTH_ERROR:
-		log_error(&req->log, "http: authentication error: %s", error != NULL ? error : "");
-		http_response_header(req, "Retry-After", "10");
-		http_response_error(req, 503, false);
+		auth_unavailable(req, r, error);
 		return 0;
 	default:
 		log_info(&req->log, "http: NTLM login failed for %s (%s): %s",
