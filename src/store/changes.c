@@ -570,18 +570,20 @@ uint32_t store_imap_list(struct store_mailbox *mb, mapi_id_t fid_id, uint32_t ui
 	return ec;
 }
 
-uint32_t store_imap_uid_to_mid(struct store_mailbox *mb, mapi_id_t fid_id, uint32_t uid,
-	mapi_id_t *mid_r)
+/* One column of the message with key (uid or mid) in folder fid: sql
+ * selects it with ?1 the folder and ?2 the key. ecNotFound. */
+static uint32_t imap_lookup(struct store_mailbox *mb, mapi_id_t fid_id, const char *sql,
+	int64_t key, int64_t *value_r)
 {
 	struct rtx t;
 	uint32_t ec = store_rtx_begin(mb, &t);
 	if (ec != ecSuccess)
 		return ec;
-	sqlite3_stmt *st = store_db_prep(t.c, "SELECT mid FROM messages WHERE fid = ? AND uid = ?");
+	sqlite3_stmt *st = store_db_prep(t.c, sql);
 	sqlite3_bind_int64(st, 1, (int64_t)store_gc(fid_id));
-	sqlite3_bind_int64(st, 2, uid);
+	sqlite3_bind_int64(st, 2, key);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		*mid_r = store_id((uint64_t)sqlite3_column_int64(st, 0));
+		*value_r = sqlite3_column_int64(st, 0);
 	else
 		ec = ecNotFound;
 	sqlite3_reset(st);
@@ -591,24 +593,25 @@ uint32_t store_imap_uid_to_mid(struct store_mailbox *mb, mapi_id_t fid_id, uint3
 	return ec;
 }
 
+uint32_t store_imap_uid_to_mid(struct store_mailbox *mb, mapi_id_t fid_id, uint32_t uid,
+	mapi_id_t *mid_r)
+{
+	int64_t v;
+	uint32_t ec = imap_lookup(mb, fid_id, "SELECT mid FROM messages WHERE fid = ?1 AND uid = ?2",
+		uid, &v);
+	if (ec == ecSuccess)
+		*mid_r = store_id((uint64_t)v);
+	return ec;
+}
+
 uint32_t store_imap_mid_to_uid(struct store_mailbox *mb, mapi_id_t fid_id, mapi_id_t mid,
 	uint32_t *uid_r)
 {
-	struct rtx t;
-	uint32_t ec = store_rtx_begin(mb, &t);
-	if (ec != ecSuccess)
-		return ec;
-	sqlite3_stmt *st = store_db_prep(t.c, "SELECT uid FROM messages WHERE mid = ? AND fid = ?");
-	sqlite3_bind_int64(st, 1, (int64_t)store_gc(mid));
-	sqlite3_bind_int64(st, 2, (int64_t)store_gc(fid_id));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*uid_r = (uint32_t)sqlite3_column_int64(st, 0);
-	else
-		ec = ecNotFound;
-	sqlite3_reset(st);
+	int64_t v;
+	uint32_t ec = imap_lookup(mb, fid_id, "SELECT uid FROM messages WHERE mid = ?2 AND fid = ?1",
+		(int64_t)store_gc(mid), &v);
 	if (ec == ecSuccess)
-		ec = store_acl_check(mb, t.c, store_gc(fid_id), frightsReadAny);
-	store_rtx_end(&t);
+		*uid_r = (uint32_t)v;
 	return ec;
 }
 

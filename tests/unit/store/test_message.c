@@ -43,16 +43,23 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int count_blobs(const char *dir)
+/* Files below blobs/<sub> at depth mindepth or more. */
+static int count_files(const char *dir, const char *sub, int mindepth)
 {
 	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "find '%s/blobs' -mindepth 3 -type f | wc -l", dir);
+	snprintf(cmd, sizeof(cmd), "find '%s/blobs/%s' -mindepth %d -type f | wc -l", dir, sub,
+		mindepth);
 	FILE *p = popen(cmd, "r");
 	int n = -1;
 	if (fscanf(p, "%d", &n) != 1)
 		n = -1;
 	pclose(p);
 	return n;
+}
+
+static int count_blobs(const char *dir)
+{
+	return count_files(dir, "", 3);
 }
 
 static void test_create_save_open(void **state)
@@ -597,14 +604,7 @@ static void test_mime_dedup(void **state)
 
 static int count_tmp(const char *dir)
 {
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "find '%s/blobs/tmp' -type f | wc -l", dir);
-	FILE *p = popen(cmd, "r");
-	int n = -1;
-	if (fscanf(p, "%d", &n) != 1)
-		n = -1;
-	pclose(p);
-	return n;
+	return count_files(dir, "tmp", 1);
 }
 
 struct putter {
